@@ -1,0 +1,409 @@
+/*
+ * conf - modo.conf settings table and INI loader (libinih); see conf.h.
+ */
+#include "conf.h"
+#include "log.h"
+#include "strbuf.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define SEC 1000LL
+#define DAY (86400LL * SEC)
+
+/* Settings shared by every daemon section: how it listens and runs. */
+#define SERVER_SETTINGS(sec, listen_def)                                                           \
+    {sec, "listen", CONF_STRING, listen_def, 0, 0, NULL,                                            \
+     "space-separated endpoints: inet:HOST:PORT, unix:PATH, fd:N or systemd"},                      \
+    {sec, "socket_mode", CONF_STRING, "0660", 0, 0, NULL, "mode of unix sockets (octal)"},          \
+    {sec, "socket_owner", CONF_STRING, "", 0, 0, NULL, "owner[:group] of unix sockets"},            \
+    {sec, "user", CONF_STRING, "", 0, 0, NULL,                                                     \
+     "drop privileges to this user after binding (required when started as root)"},                \
+    {sec, "workers", CONF_INT, "1", 1, 64, NULL, "processes sharing the listening sockets"},        \
+    {sec, "max_connections", CONF_INT, "1000", 1, 100000, NULL,                                    \
+     "connections per worker; more are refused"},                                                  \
+    {sec, "idle_timeout", CONF_DURATION, "300s", 1 * SEC, DAY, NULL,                               \
+     "close a connection idle this long"},                                                         \
+    {sec, "max_request", CONF_INT, "10000", 64, 1048576, NULL,                                     \
+     "largest request accepted, in bytes"},                                                        \
+    {sec, "log", CONF_ENUM, "syslog", 0, 0, "syslog|stderr", "where diagnostics go"},              \
+    {sec, "debug", CONF_BOOL, "no", 0, 0, NULL, "log one line per request"}
+
+static const struct conf_setting conf_table[] = {
+    {"database", "url", CONF_STRING, "sqlite:///var/lib/modo/modo.db", 0, 0, NULL,
+     "sqlite:///PATH or postgresql://user:pass@host:port/dbname?options (libpq URI)"},
+    {"database", "pool_size", CONF_INT, "4", 1, 64, NULL,
+     "PostgreSQL connections per process"},
+    {"database", "deadline", CONF_DURATION, "1s", 10, 60 * SEC, NULL,
+     "internal deadline of every database question"},
+    {"database", "replica", CONF_BOOL, "no", 0, 0, NULL,
+     "the PostgreSQL server is a streaming replica: poll the generation instead of LISTEN"},
+    {"database", "poll_interval", CONF_DURATION, "100ms", 10, 60 * SEC, NULL,
+     "how often to check for changes when not notified (SQLite, replicas)"},
+    {"database", "busy_timeout", CONF_DURATION, "1s", 0, 60 * SEC, NULL,
+     "SQLite busy timeout"},
+    {"database", "reconnect_max", CONF_DURATION, "10s", 100, 600 * SEC, NULL,
+     "longest wait between PostgreSQL reconnection attempts"},
+
+    {"redis", "address", CONF_STRING, "", 0, 0, NULL,
+     "HOST:PORT or unix:PATH of the shared L2 cache; empty disables Redis"},
+    {"redis", "database", CONF_INT, "0", 0, 255, NULL, "Redis database number"},
+    {"redis", "password", CONF_STRING, "", 0, 0, NULL, "Redis AUTH password"},
+    {"redis", "timeout", CONF_DURATION, "100ms", 1, 10 * SEC, NULL,
+     "give up on a Redis reply after this long and ask the database"},
+    {"redis", "reconnect_max", CONF_DURATION, "5s", 100, 600 * SEC, NULL,
+     "longest wait between Redis reconnection attempts"},
+    {"redis", "prefix", CONF_STRING, "modo", 0, 0, NULL, "prefix of every cache key"},
+
+    {"cache", "size", CONF_INT, "100000", 0, 100000000, NULL,
+     "answers kept in process memory (L1); 0 disables L1"},
+    {"cache", "positive_ttl", CONF_DURATION, "1h", 0, 30 * DAY, NULL,
+     "lifetime of a cached answer"},
+    {"cache", "negative_ttl", CONF_DURATION, "10m", 0, 30 * DAY, NULL,
+     "lifetime of a cached 'not found'"},
+    {"cache", "stale_max_age", CONF_DURATION, "0", 0, 30 * DAY, NULL,
+     "when the database is down, serve answers this old (0: never, answer a temporary error)"},
+
+    SERVER_SETTINGS("lookupd", "unix:/var/spool/postfix/private/modo-lookupd"),
+    SERVER_SETTINGS("policyd", "inet:127.0.0.1:9999"),
+    SERVER_SETTINGS("dictd", "unix:/run/modo/dictd.sock"),
+};
+
+#define CONF_COUNT (sizeof(conf_table) / sizeof(conf_table[0]))
+
+struct conf_value {
+    char *raw;
+    long long num;
+    char *origin;
+};
+
+struct conf {
+    struct conf_value values[CONF_COUNT];
+    /* loader state */
+    const char *file;
+    char *error;
+    bool seen[CONF_COUNT];
+};
+
+int conf_parse_bool(const char *s, bool *v, const char **error_r)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1"};
+    static const char *const no[] = {"no", "false", "off", "0"};
+    size_t i;
+
+    for (i = 0; i < 4; i++) {
+        if (strcasecmp(s, yes[i]) == 0) {
+            *v = true;
+            return 0;
+        }
+        if (strcasecmp(s, no[i]) == 0) {
+            *v = false;
+            return 0;
+        }
+    }
+    *error_r = "not a boolean (yes or no)";
+    return -1;
+}
+
+int conf_parse_int(const char *s, long long *v, const char **error_r)
+{
+    char *end;
+
+    errno = 0;
+    *v = strtoll(s, &end, 10);
+    if (end == s || *end != '\0' || errno == ERANGE) {
+        *error_r = "not an integer";
+        return -1;
+    }
+    return 0;
+}
+
+int conf_parse_duration(const char *s, long long *ms, const char **error_r)
+{
+    static const struct {
+        const char *unit;
+        long long mult;
+    } units[] = {{"", SEC}, {"ms", 1}, {"s", SEC}, {"m", 60 * SEC}, {"h", 3600 * SEC},
+                 {"d", DAY}};
+    char *end;
+    long long n;
+    size_t i;
+
+    errno = 0;
+    n = strtoll(s, &end, 10);
+    if (end == s || errno == ERANGE || n < 0) {
+        *error_r = "not a duration (a number with unit ms, s, m, h or d)";
+        return -1;
+    }
+    for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(end, units[i].unit) == 0) {
+            if (n > LLONG_MAX / units[i].mult) {
+                *error_r = "duration too large";
+                return -1;
+            }
+            *ms = n * units[i].mult;
+            return 0;
+        }
+    }
+    *error_r = "unknown duration unit (use ms, s, m, h or d)";
+    return -1;
+}
+
+static int enum_contains(const char *choices, const char *s)
+{
+    size_t n = strlen(s);
+    const char *p = choices;
+
+    while (*p) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && strncmp(p, s, n) == 0)
+            return 1;
+        if (bar == NULL)
+            break;
+        p = bar + 1;
+    }
+    return 0;
+}
+
+/* Check and store a value; on error return a static reason. */
+static const char *conf_set(struct conf *conf, size_t i, const char *value, const char *origin)
+{
+    const struct conf_setting *s = &conf_table[i];
+    const char *err = NULL;
+    long long num = 0;
+    bool b;
+
+    switch (s->type) {
+    case CONF_STRING:
+        break;
+    case CONF_INT:
+        if (conf_parse_int(value, &num, &err) < 0)
+            return err;
+        if (num < s->min || num > s->max)
+            return "value out of range";
+        break;
+    case CONF_DURATION:
+        if (conf_parse_duration(value, &num, &err) < 0)
+            return err;
+        if (num < s->min || num > s->max)
+            return "duration out of range";
+        break;
+    case CONF_BOOL:
+        if (conf_parse_bool(value, &b, &err) < 0)
+            return err;
+        num = b;
+        break;
+    case CONF_ENUM:
+        if (!enum_contains(s->choices, value))
+            return "not one of the allowed values";
+        break;
+    }
+    free(conf->values[i].raw);
+    free(conf->values[i].origin);
+    conf->values[i].raw = xstrdup(value);
+    conf->values[i].num = num;
+    conf->values[i].origin = xstrdup(origin);
+    return NULL;
+}
+
+struct conf *conf_defaults(void)
+{
+    struct conf *conf = xcalloc(1, sizeof(*conf));
+    size_t i;
+
+    for (i = 0; i < CONF_COUNT; i++) {
+        const char *err = conf_set(conf, i, conf_table[i].def, "default");
+        if (err != NULL)
+            log_panic("default of [%s] %s is invalid: %s", conf_table[i].section,
+                      conf_table[i].name, err);
+    }
+    return conf;
+}
+
+static int section_known(const char *section)
+{
+    size_t i;
+
+    for (i = 0; i < CONF_COUNT; i++)
+        if (strcmp(conf_table[i].section, section) == 0)
+            return 1;
+    return 0;
+}
+
+/* libinih reports the line of the first handler failure through ini_parse()'s result. */
+static int conf_ini_handler(void *user, const char *section, const char *name, const char *value)
+{
+    struct conf *conf = user;
+    const char *err;
+    size_t i;
+
+    if (conf->error != NULL)
+        return 0;
+    if (!section_known(section)) {
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_printf(&sb, "[%s] %s: unknown section [%s]", section, name, section);
+        conf->error = strbuf_steal(&sb);
+        return 0;
+    }
+    for (i = 0; i < CONF_COUNT; i++)
+        if (strcmp(conf_table[i].section, section) == 0 && strcmp(conf_table[i].name, name) == 0)
+            break;
+    if (i == CONF_COUNT) {
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_printf(&sb, "[%s] %s: unknown setting", section, name);
+        conf->error = strbuf_steal(&sb);
+        return 0;
+    }
+    if (conf->seen[i]) {
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_printf(&sb, "[%s] %s: set twice", section, name);
+        conf->error = strbuf_steal(&sb);
+        return 0;
+    }
+    conf->seen[i] = true;
+    err = conf_set(conf, i, value, conf->file);
+    if (err != NULL) {
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_printf(&sb, "[%s] %s: %s: \"%s\"", section, name, err, value);
+        if (conf_table[i].type == CONF_ENUM)
+            strbuf_printf(&sb, " (allowed: %s)", conf_table[i].choices);
+        else if (conf_table[i].type == CONF_INT)
+            strbuf_printf(&sb, " (allowed: %lld to %lld)", conf_table[i].min, conf_table[i].max);
+        conf->error = strbuf_steal(&sb);
+        return 0;
+    }
+    return 1;
+}
+
+static struct conf *conf_finish(struct conf *conf, const char *name, int rc, char **error_r)
+{
+    struct strbuf sb = STRBUF_INIT;
+    size_t i;
+
+    if (rc == 0) {
+        /* record the line of each value for conf_origin() is not available from inih
+           without INI_HANDLER_LINENO; the file name is. */
+        free(conf->error);
+        conf->error = NULL;
+        return conf;
+    }
+    if (rc == -1)
+        strbuf_printf(&sb, "%s: cannot open: %s", name, strerror(errno));
+    else if (rc == -2)
+        strbuf_printf(&sb, "%s: out of memory while parsing", name);
+    else if (conf->error != NULL)
+        strbuf_printf(&sb, "%s:%d: %s", name, rc, conf->error);
+    else
+        strbuf_printf(&sb, "%s:%d: syntax error (expected [section], key = value or a comment)",
+                      name, rc);
+    *error_r = strbuf_steal(&sb);
+    for (i = 0; i < CONF_COUNT; i++)
+        conf->seen[i] = false;
+    conf_free(&conf);
+    return NULL;
+}
+
+struct conf *conf_load(const char *path, char **error_r)
+{
+    struct conf *conf = conf_defaults();
+    FILE *fp;
+    int rc;
+
+    conf->file = path;
+    fp = fopen(path, "r");
+    if (fp == NULL)
+        return conf_finish(conf, path, -1, error_r);
+    rc = ini_parse_file(fp, conf_ini_handler, conf);
+    fclose(fp);
+    return conf_finish(conf, path, rc, error_r);
+}
+
+struct conf *conf_load_string(const char *name, const char *text, char **error_r)
+{
+    struct conf *conf = conf_defaults();
+    int rc;
+
+    conf->file = name;
+    rc = ini_parse_string(text, conf_ini_handler, conf);
+    return conf_finish(conf, name, rc, error_r);
+}
+
+void conf_free(struct conf **confp)
+{
+    struct conf *conf = *confp;
+    size_t i;
+
+    if (conf == NULL)
+        return;
+    for (i = 0; i < CONF_COUNT; i++) {
+        free(conf->values[i].raw);
+        free(conf->values[i].origin);
+    }
+    free(conf->error);
+    free(conf);
+    *confp = NULL;
+}
+
+static size_t conf_index(const char *section, const char *name, enum conf_type type)
+{
+    size_t i;
+
+    for (i = 0; i < CONF_COUNT; i++)
+        if (strcmp(conf_table[i].section, section) == 0 && strcmp(conf_table[i].name, name) == 0) {
+            if (conf_table[i].type != type && !(type == CONF_STRING))
+                log_panic("setting [%s] %s read with the wrong type", section, name);
+            return i;
+        }
+    log_panic("no setting [%s] %s", section, name);
+}
+
+const char *conf_str(const struct conf *conf, const char *section, const char *name)
+{
+    return conf->values[conf_index(section, name, CONF_STRING)].raw;
+}
+
+long long conf_int(const struct conf *conf, const char *section, const char *name)
+{
+    return conf->values[conf_index(section, name, CONF_INT)].num;
+}
+
+bool conf_bool(const struct conf *conf, const char *section, const char *name)
+{
+    return conf->values[conf_index(section, name, CONF_BOOL)].num != 0;
+}
+
+long long conf_ms(const struct conf *conf, const char *section, const char *name)
+{
+    return conf->values[conf_index(section, name, CONF_DURATION)].num;
+}
+
+const char *conf_origin(const struct conf *conf, const char *section, const char *name)
+{
+    return conf->values[conf_index(section, name, CONF_STRING)].origin;
+}
+
+void conf_print_reference(FILE *fp)
+{
+    static const char *const types[] = {"string", "integer", "boolean", "duration", "enum"};
+    const char *section = "";
+    size_t i;
+
+    for (i = 0; i < CONF_COUNT; i++) {
+        const struct conf_setting *s = &conf_table[i];
+        if (strcmp(section, s->section) != 0) {
+            fprintf(fp, "%s[%s]\n", i ? "\n" : "", s->section);
+            section = s->section;
+        }
+        fprintf(fp, "# %s (%s", s->help, types[s->type]);
+        if (s->type == CONF_INT)
+            fprintf(fp, ", %lld to %lld", s->min, s->max);
+        if (s->type == CONF_ENUM)
+            fprintf(fp, ": %s", s->choices);
+        fprintf(fp, ")\n#%s = %s\n", s->name, s->def);
+    }
+}

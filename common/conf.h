@@ -1,0 +1,60 @@
+/*
+ * conf - modo.conf, one INI file for every program.
+ *
+ * Every setting is one row of a table (conf.c): section, name, type,
+ * default, bounds and help. Parsing, validation, defaults and `--help`-style
+ * listings all come from that table. Unknown sections, unknown keys and bad
+ * values are errors naming file:line and [section] key.
+ *
+ * Types: string, integer (with bounds), boolean (yes/no/true/false/on/off/1/0),
+ * duration (a number with unit ms, s, m, h or d; a bare number is seconds;
+ * stored in milliseconds) and enum (one word of a '|' list).
+ */
+#ifndef MODO_CONF_H
+#define MODO_CONF_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum conf_type { CONF_STRING, CONF_INT, CONF_BOOL, CONF_DURATION, CONF_ENUM };
+
+struct conf_setting {
+    const char *section;
+    const char *name;
+    enum conf_type type;
+    const char *def;
+    long long min, max;  /* CONF_INT, CONF_DURATION (ms) */
+    const char *choices; /* CONF_ENUM: "a|b|c" */
+    const char *help;
+};
+
+struct conf;
+
+/* Built-in defaults only. */
+struct conf *conf_defaults(void);
+/*
+ * Read a file over the defaults. Returns NULL and fills *error_r (malloc'd,
+ * "file:line: [section] key: reason") on any error.
+ */
+struct conf *conf_load(const char *path, char **error_r);
+/* Parse text as if read from a file named `name` (tests, `modoctl config check`). */
+struct conf *conf_load_string(const char *name, const char *text, char **error_r);
+void conf_free(struct conf **conf);
+
+/* Accessors panic on a name that is not in the table: that is a bug. */
+const char *conf_str(const struct conf *conf, const char *section, const char *name);
+long long conf_int(const struct conf *conf, const char *section, const char *name);
+bool conf_bool(const struct conf *conf, const char *section, const char *name);
+long long conf_ms(const struct conf *conf, const char *section, const char *name);
+/* Where the value came from: "default" or "file:line". */
+const char *conf_origin(const struct conf *conf, const char *section, const char *name);
+
+/* Value parsers shared with other modules; 0 on success, -1 with *error_r. */
+int conf_parse_bool(const char *s, bool *v, const char **error_r);
+int conf_parse_duration(const char *s, long long *ms, const char **error_r);
+int conf_parse_int(const char *s, long long *v, const char **error_r);
+
+/* Print every setting with its default and help (modo.conf(5) is built from this). */
+void conf_print_reference(FILE *fp);
+
+#endif
