@@ -1,0 +1,240 @@
+/*
+ * store - question table and backend dispatch; see store.h.
+ *
+ * Questions about an address are asked with the full address; store.c
+ * expands it into (full, local part, domain) so the backends' SQL can use
+ * each, as Postfix's %s, %u and %d do.
+ */
+#include "store.h"
+#include "conf.h"
+#include "log.h"
+#include "store_impl.h"
+#include "strbuf.h"
+
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct question_info {
+    const char *name;
+    size_t nargs;         /* arguments given by the caller */
+    bool expand_address;  /* args[0] is an address: SQL gets full, local, domain */
+    bool expiry_last_col; /* the last SQL column is an expiry (epoch seconds or NULL) */
+};
+
+static const struct question_info questions[STORE_Q__COUNT] = {
+    [STORE_Q_DOMAIN] = {"domain", 1, false, false},
+    [STORE_Q_DOMAIN_ALIAS] = {"domain_alias", 1, false, false},
+    [STORE_Q_RELAY_DOMAIN] = {"relay_domain", 1, false, false},
+    [STORE_Q_ALIAS_RECIPIENTS] = {"alias_recipients", 1, false, true},
+    [STORE_Q_SENDER_OWNERS] = {"sender_owners", 1, true, false},
+    [STORE_Q_TRANSPORT] = {"transport", 1, false, false},
+    [STORE_Q_SPLIT_MAILBOX] = {"split_mailbox", 1, true, false},
+    [STORE_Q_MAINTENANCE] = {"maintenance", 1, true, false},
+    [STORE_Q_RELAY_VERIFY] = {"relay_verify", 1, false, false},
+    [STORE_Q_PASSDB] = {"passdb", 1, false, false},
+    [STORE_Q_MASTER_PASSDB] = {"master_passdb", 1, false, false},
+    [STORE_Q_USERDB] = {"userdb", 1, true, false},
+    [STORE_Q_MESSAGE_LIMITS] = {"message_limits", 1, false, false},
+    [STORE_Q_QUOTA_GET] = {"quota_get", 1, false, false},
+    [STORE_Q_QUOTA_ADD] = {"quota_add", 3, false, false},
+    [STORE_Q_QUOTA_SET] = {"quota_set", 3, false, false},
+    [STORE_Q_TOUCH_LAST_LOGIN] = {"touch_last_login", 1, false, false},
+    [STORE_Q_GENERATION] = {"generation", 0, false, false},
+};
+
+const char *store_question_name(enum store_question q)
+{
+    return q < STORE_Q__COUNT ? questions[q].name : "?";
+}
+
+size_t store_question_nargs(enum store_question q)
+{
+    return questions[q].nargs;
+}
+
+size_t store_question_nparams(enum store_question q)
+{
+    return questions[q].expand_address ? 3 : questions[q].nargs;
+}
+
+struct store *store_open(struct event_base *base, const struct conf *conf, char **error_r)
+{
+    struct store *store = xcalloc(1, sizeof(*store));
+    const char *url = conf_str(conf, "database", "url");
+    int rc;
+
+    store->base = base;
+    store->conf = conf;
+    store->deadline_ms = conf_ms(conf, "database", "deadline");
+    if (strncmp(url, "sqlite://", 9) == 0) {
+        rc = store_sqlite_open(store, url + 9, error_r);
+    } else if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) {
+        rc = store_pgsql_open(store, url, error_r);
+    } else {
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_printf(&sb, "[database] url: \"%s\" is neither sqlite:///PATH nor postgresql://...",
+                      url);
+        *error_r = strbuf_steal(&sb);
+        rc = -1;
+    }
+    if (rc < 0) {
+        free(store);
+        return NULL;
+    }
+    return store;
+}
+
+void store_close(struct store **storep)
+{
+    struct store *store = *storep;
+
+    if (store == NULL)
+        return;
+    store->be->close(store);
+    free(store);
+    *storep = NULL;
+}
+
+void store_ask(struct store *store, enum store_question q, const char *const *args,
+               store_cb *cb, void *arg)
+{
+    const char *params[STORE_MAX_ARGS] = {NULL, NULL, NULL};
+    char local[512], domain[512];
+    size_t i;
+
+    store->stats.questions++;
+    if (questions[q].expand_address) {
+        const char *at = strrchr(args[0], '@');
+        size_t llen;
+        if (at == NULL || (llen = (size_t)(at - args[0])) >= sizeof(local) ||
+            strlen(at + 1) >= sizeof(domain)) {
+            /* Postfix suppresses %u/%d queries for such keys: nothing found */
+            struct store_answer ans = {0};
+            cb(&ans, arg);
+            return;
+        }
+        memcpy(local, args[0], llen);
+        local[llen] = '\0';
+        strcpy(domain, at + 1);
+        params[0] = args[0];
+        params[1] = local;
+        params[2] = domain;
+    } else {
+        for (i = 0; i < questions[q].nargs; i++)
+            params[i] = args[i];
+    }
+    store->be->ask(store, q, params, store_question_nparams(q), cb, arg);
+}
+
+struct wait_ctx {
+    bool done;
+    store_cb *cb;
+    void *arg;
+};
+
+static void wait_cb(const struct store_answer *ans, void *arg)
+{
+    struct wait_ctx *w = arg;
+
+    w->done = true;
+    w->cb(ans, w->arg);
+}
+
+void store_ask_wait(struct store *store, enum store_question q, const char *const *args,
+                    store_cb *cb, void *arg)
+{
+    struct wait_ctx w = {false, cb, arg};
+
+    store_ask(store, q, args, wait_cb, &w);
+    while (!w.done)
+        if (event_base_loop(store->base, EVLOOP_ONCE) < 0)
+            log_panic("store_ask_wait: event loop failed");
+}
+
+void store_deliver(struct store *store, enum store_question q, int status, const char *error,
+                   const char *const *cells, size_t nrows, size_t sql_ncols, long long affected,
+                   store_cb *cb, void *arg)
+{
+    struct store_answer ans;
+    const char **packed = NULL;
+    size_t r, c;
+
+    memset(&ans, 0, sizeof(ans));
+    ans.status = status;
+    ans.error = error;
+    ans.affected = affected;
+    if (status < 0) {
+        store->stats.errors++;
+        cb(&ans, arg);
+        return;
+    }
+    ans.nrows = nrows;
+    ans.ncols = sql_ncols;
+    ans.cells = cells;
+    if (questions[q].expiry_last_col && sql_ncols > 0) {
+        ans.ncols = sql_ncols - 1;
+        packed = xcalloc(nrows * ans.ncols + 1, sizeof(*packed));
+        for (r = 0; r < nrows; r++) {
+            const char *exp = cells[r * sql_ncols + sql_ncols - 1];
+            for (c = 0; c < ans.ncols; c++)
+                packed[r * ans.ncols + c] = cells[r * sql_ncols + c];
+            if (exp != NULL) {
+                time_t t = (time_t)strtoll(exp, NULL, 10);
+                if (ans.valid_until == 0 || t < ans.valid_until)
+                    ans.valid_until = t;
+            }
+        }
+        ans.cells = packed;
+    }
+    if (status == 1 && nrows == 0 && affected <= 0)
+        ans.status = 0;
+    cb(&ans, arg);
+    free(packed);
+}
+
+void store_generation_seen(struct store *store, int64_t generation)
+{
+    if (generation == store->generation)
+        return;
+    store->generation = generation;
+    if (store->change_cb != NULL)
+        store->change_cb(generation, store->change_arg);
+}
+
+int64_t store_generation(const struct store *store)
+{
+    return store->generation;
+}
+
+void store_set_change_callback(struct store *store, store_change_cb *cb, void *arg)
+{
+    store->change_cb = cb;
+    store->change_arg = arg;
+}
+
+const char *store_backend_name(const struct store *store)
+{
+    return store->be->name;
+}
+
+int store_exec_script(struct store *store, const char *sql, char **error_r)
+{
+    return store->be->exec_script(store, sql, error_r);
+}
+
+const char *store_schema_sql(const struct store *store)
+{
+    return strcmp(store->be->name, "pgsql") == 0 ? modo_sql_pgsql_schema : modo_sql_sqlite_schema;
+}
+
+const char *store_objects_sql(const struct store *store)
+{
+    return strcmp(store->be->name, "pgsql") == 0 ? modo_sql_pgsql_objects
+                                                 : modo_sql_sqlite_objects;
+}
+
+void store_get_stats(const struct store *store, struct store_stats *st)
+{
+    *st = store->stats;
+}

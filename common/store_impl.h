@@ -1,0 +1,56 @@
+/*
+ * store_impl - what store.c shares with its backends (store_pgsql.c,
+ * store_sqlite.c). Not for callers of the store.
+ */
+#ifndef MODO_STORE_IMPL_H
+#define MODO_STORE_IMPL_H
+
+#include "store.h"
+
+struct store;
+
+struct store_backend {
+    const char *name;
+    /* params: the SQL parameters ($1.. / ?1..), already expanded from the caller's args */
+    void (*ask)(struct store *store, enum store_question q, const char *const *params,
+                size_t nparams, store_cb *cb, void *arg);
+    int (*exec_script)(struct store *store, const char *sql, char **error_r);
+    void (*close)(struct store *store);
+};
+
+struct store {
+    const struct store_backend *be;
+    void *impl;
+    struct event_base *base;
+    const struct conf *conf;
+    long long deadline_ms;
+    int64_t generation;
+    store_change_cb *change_cb;
+    void *change_arg;
+    struct store_stats stats;
+};
+
+/* Number of SQL parameters of a question after expansion. */
+size_t store_question_nparams(enum store_question q);
+
+/*
+ * Hand a result to the caller: strips the expiry column of time-dependent
+ * questions into valid_until, counts errors. cells has nrows * sql_ncols entries.
+ */
+void store_deliver(struct store *store, enum store_question q, int status, const char *error,
+                   const char *const *cells, size_t nrows, size_t sql_ncols, long long affected,
+                   store_cb *cb, void *arg);
+
+/* A backend saw this generation value; fires the change callback if it moved. */
+void store_generation_seen(struct store *store, int64_t generation);
+
+int store_pgsql_open(struct store *store, const char *url, char **error_r);
+int store_sqlite_open(struct store *store, const char *path, char **error_r);
+
+/* Embedded SQL scripts (generated from sql/ at build time: schema_sql.c). */
+extern const char modo_sql_pgsql_schema[];
+extern const char modo_sql_pgsql_objects[];
+extern const char modo_sql_sqlite_schema[];
+extern const char modo_sql_sqlite_objects[];
+
+#endif

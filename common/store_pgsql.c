@@ -1,0 +1,674 @@
+/*
+ * store_pgsql - the store on PostgreSQL, non-blocking on the event loop.
+ *
+ * A small pool of libpq connections ([database] pool_size), each running
+ * one statement at a time; statements are prepared on each connection the
+ * first time a question runs there. Requests wait in one FIFO queue for an
+ * idle connection. Every request has a deadline ([database] deadline): when
+ * it fires the caller gets an error answer at once and, if the statement was
+ * running, that connection is dropped and reconnected (a stuck server must
+ * not hold a slot). Connections that fail are retried with exponential
+ * backoff up to [database] reconnect_max; while none is up, questions fail
+ * fast instead of waiting for the deadline.
+ *
+ * A separate connection LISTENs on modo_generation (NOTIFY sent by the
+ * triggers of sql/pgsql/modo-objects.sql) and reads the generation again
+ * after every (re)connect, since notifications sent meanwhile are lost. On
+ * a streaming replica ([database] replica = yes) NOTIFY is not delivered,
+ * so the generation row is polled every [database] poll_interval instead.
+ */
+#include "conf.h"
+#include "log.h"
+#include "store_impl.h"
+#include "strbuf.h"
+
+#include <event2/event.h>
+#include <libpq-fe.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const pgsql_sql[STORE_Q__COUNT] = {
+    [STORE_Q_DOMAIN] = "SELECT name FROM admin_domain WHERE name=$1 AND type='domain' AND enabled",
+    [STORE_Q_DOMAIN_ALIAS] =
+        "SELECT dom.name FROM admin_domain dom INNER JOIN admin_domainalias domal"
+        " ON dom.id=domal.target_id WHERE domal.name=$1 AND domal.enabled AND dom.enabled",
+    [STORE_Q_RELAY_DOMAIN] =
+        "SELECT name FROM admin_domain WHERE name=$1 AND type='relaydomain' AND enabled",
+    [STORE_Q_ALIAS_RECIPIENTS] =
+        "SELECT alr.address, floor(extract(epoch FROM al.expire_at))::bigint"
+        " FROM modoboa_admin_aliasrecipient AS alr INNER JOIN admin_alias AS al"
+        " ON alr.alias_id=al.id WHERE al.enabled AND al.address=$1"
+        " AND (al.expire_at IS NULL OR al.expire_at>now())",
+    [STORE_Q_SENDER_OWNERS] =
+        "SELECT email FROM core_user WHERE email=$1 AND is_active"
+        " UNION SELECT mb.address || '@' || dom.name FROM admin_mailbox mb"
+        " INNER JOIN admin_senderaddress sad ON sad.mailbox_id=mb.id"
+        " INNER JOIN admin_domain dom ON dom.id=mb.domain_id WHERE sad.address=$1"
+        " UNION SELECT mb.address || '@' || dom.name FROM admin_mailbox mb"
+        " INNER JOIN modoboa_admin_aliasrecipient alr ON alr.r_mailbox_id=mb.id"
+        " INNER JOIN admin_domain dom ON dom.id=mb.domain_id"
+        " INNER JOIN admin_alias al ON alr.alias_id=al.id"
+        " WHERE al.enabled AND al.address=$1"
+        " UNION SELECT mb.address || '@' || dom.name FROM admin_mailbox mb"
+        " INNER JOIN modoboa_admin_aliasrecipient alr ON alr.r_mailbox_id=mb.id"
+        " INNER JOIN admin_domain dom ON dom.id=mb.domain_id"
+        " INNER JOIN admin_alias al ON alr.alias_id=al.id"
+        " INNER JOIN admin_domainalias adoma ON adoma.target_id=al.domain_id"
+        " INNER JOIN admin_domain adom ON adom.id=adoma.target_id"
+        " WHERE al.enabled AND adoma.name=$3 AND al.address=$2 || '@' || adom.name"
+        " UNION SELECT mb.address || '@' || dom.name FROM admin_mailbox mb"
+        " INNER JOIN admin_senderaddress sad ON sad.mailbox_id=mb.id"
+        " INNER JOIN admin_domain dom ON dom.id=mb.domain_id WHERE sad.address='@' || $3",
+    [STORE_Q_TRANSPORT] =
+        "SELECT service || ':' || next_hop FROM transport_transport WHERE pattern=$1",
+    [STORE_Q_SPLIT_MAILBOX] =
+        "SELECT 1 FROM admin_domain AS dom INNER JOIN admin_mailbox AS mbox"
+        " ON dom.id=mbox.domain_id INNER JOIN core_user AS u ON mbox.user_id=u.id"
+        " WHERE dom.type='relaydomain' AND dom.enabled AND dom.name=$3 AND u.is_active"
+        " AND mbox.address=$2",
+    [STORE_Q_MAINTENANCE] =
+        "SELECT 1 FROM admin_mailbox mb INNER JOIN admin_domain dom ON mb.domain_id=dom.id"
+        " INNER JOIN admin_mailboxoperation mbop ON mbop.mailbox_id=mb.id"
+        " WHERE dom.name=$3 AND mb.address=$2 LIMIT 1",
+    [STORE_Q_RELAY_VERIFY] = "SELECT action FROM relaydomains_recipientaccess WHERE pattern=$1",
+    [STORE_Q_PASSDB] =
+        "SELECT u.email, u.password, mb.quota, CASE WHEN mb.is_send_only THEN 1 ELSE 0 END"
+        " FROM core_user u INNER JOIN admin_mailbox mb ON u.id=mb.user_id"
+        " INNER JOIN admin_domain dom ON mb.domain_id=dom.id"
+        " WHERE u.email=$1 AND u.is_active AND dom.enabled",
+    [STORE_Q_MASTER_PASSDB] =
+        "SELECT email, password FROM core_user WHERE email=$1 AND is_active AND master_user",
+    [STORE_Q_USERDB] =
+        "SELECT mb.quota, CASE WHEN mb.is_send_only THEN 1 ELSE 0 END FROM admin_mailbox mb"
+        " INNER JOIN admin_domain dom ON mb.domain_id=dom.id WHERE mb.address=$2 AND dom.name=$3",
+    [STORE_Q_MESSAGE_LIMITS] =
+        "SELECT mb.message_limit, dom.name, dom.message_limit FROM core_user u"
+        " INNER JOIN admin_mailbox mb ON mb.user_id=u.id"
+        " INNER JOIN admin_domain dom ON dom.id=mb.domain_id WHERE u.email=$1",
+    [STORE_Q_QUOTA_GET] = "SELECT bytes, messages FROM admin_quota WHERE username=$1",
+    [STORE_Q_QUOTA_ADD] = "UPDATE admin_quota SET bytes=bytes+$2::bigint,"
+                          " messages=messages+$3::integer WHERE username=$1",
+    [STORE_Q_QUOTA_SET] =
+        "INSERT INTO admin_quota (username, bytes, messages) VALUES ($1, $2::bigint, $3::integer)"
+        " ON CONFLICT (username) DO UPDATE SET bytes=excluded.bytes, messages=excluded.messages",
+    [STORE_Q_TOUCH_LAST_LOGIN] = "UPDATE core_user SET last_login=now() WHERE username=$1",
+    [STORE_Q_GENERATION] = "SELECT value FROM modo_generation WHERE id=1",
+};
+
+enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_IDLE, CONN_PREPARING, CONN_BUSY };
+
+struct pg_request;
+
+struct pg_conn {
+    struct pg_store *pg;
+    PGconn *conn;
+    enum conn_state state;
+    struct event *io_ev;
+    struct event *retry_ev;
+    long long backoff_ms;
+    bool prepared[STORE_Q__COUNT];
+    bool listener; /* the LISTEN connection, not in the pool */
+    struct pg_request *req;
+    PGresult *pending; /* first result of the statement in flight */
+};
+
+struct pg_request {
+    struct pg_request *next;
+    struct pg_store *pg;
+    enum store_question q;
+    size_t nparams;
+    char *params[STORE_MAX_ARGS];
+    store_cb *cb;
+    void *arg;
+    struct event *deadline_ev;
+    struct pg_conn *conn;
+    bool internal; /* generation reads: no caller */
+};
+
+struct pg_store {
+    struct store *store;
+    char *url;
+    size_t npool;
+    struct pg_conn *pool;
+    struct pg_conn listen;
+    struct pg_request *queue_head, *queue_tail;
+    struct event *poll_ev;
+    long long reconnect_max_ms;
+    bool ever_failed;
+    bool closing;
+};
+
+static void conn_start(struct pg_conn *c);
+static void conn_io(evutil_socket_t fd, short what, void *arg);
+static void dispatch(struct pg_store *pg);
+
+static void set_io(struct pg_conn *c, short what)
+{
+    struct pg_store *pg = c->pg;
+
+    if (c->io_ev != NULL) {
+        event_free(c->io_ev);
+        c->io_ev = NULL;
+    }
+    if (c->conn == NULL || PQsocket(c->conn) < 0)
+        return;
+    c->io_ev = event_new(pg->store->base, PQsocket(c->conn), what | EV_PERSIST, conn_io, c);
+    event_add(c->io_ev, NULL);
+}
+
+static void request_free(struct pg_request *r)
+{
+    size_t i;
+
+    if (r->deadline_ev != NULL)
+        event_free(r->deadline_ev);
+    for (i = 0; i < r->nparams; i++)
+        free(r->params[i]);
+    free(r);
+}
+
+static void request_fail(struct pg_request *r, const char *error)
+{
+    if (!r->internal)
+        store_deliver(r->pg->store, r->q, -1, error, NULL, 0, 0, 0, r->cb, r->arg);
+    request_free(r);
+}
+
+static bool any_conn_usable(struct pg_store *pg)
+{
+    size_t i;
+
+    for (i = 0; i < pg->npool; i++)
+        if (pg->pool[i].state != CONN_DOWN)
+            return true;
+    return false;
+}
+
+static void retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn_start(arg);
+}
+
+/* Drop a connection, fail its request, and schedule a reconnection with backoff. */
+static void conn_fail(struct pg_conn *c, const char *why)
+{
+    struct pg_store *pg = c->pg;
+    struct timeval tv;
+
+    if (c->state != CONN_DOWN && !pg->closing)
+        log_warning("PostgreSQL connection lost: %s", why);
+    if (c->io_ev != NULL) {
+        event_free(c->io_ev);
+        c->io_ev = NULL;
+    }
+    if (c->pending != NULL) {
+        PQclear(c->pending);
+        c->pending = NULL;
+    }
+    if (c->conn != NULL) {
+        PQfinish(c->conn);
+        c->conn = NULL;
+    }
+    c->state = CONN_DOWN;
+    memset(c->prepared, 0, sizeof(c->prepared));
+    pg->ever_failed = true;
+    if (c->req != NULL) {
+        struct pg_request *r = c->req;
+        c->req = NULL;
+        request_fail(r, why);
+    }
+    if (pg->closing)
+        return;
+    c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : 100;
+    if (c->backoff_ms > pg->reconnect_max_ms)
+        c->backoff_ms = pg->reconnect_max_ms;
+    tv.tv_sec = c->backoff_ms / 1000;
+    tv.tv_usec = (c->backoff_ms % 1000) * 1000;
+    if (c->retry_ev == NULL)
+        c->retry_ev = evtimer_new(pg->store->base, retry_cb, c);
+    evtimer_add(c->retry_ev, &tv);
+    /* with nothing left to run them, queued questions fail now rather than at their deadline */
+    if (!c->listener && !any_conn_usable(pg)) {
+        while (pg->queue_head != NULL) {
+            struct pg_request *r = pg->queue_head;
+            pg->queue_head = r->next;
+            request_fail(r, "database unavailable");
+        }
+        pg->queue_tail = NULL;
+    }
+}
+
+static void listener_ready(struct pg_conn *c);
+
+static void conn_start(struct pg_conn *c)
+{
+    struct pg_store *pg = c->pg;
+
+    c->conn = PQconnectStart(pg->url);
+    if (c->conn == NULL || PQstatus(c->conn) == CONNECTION_BAD) {
+        conn_fail(c, c->conn ? PQerrorMessage(c->conn) : "out of memory");
+        return;
+    }
+    PQsetnonblocking(c->conn, 1);
+    c->state = CONN_CONNECTING;
+    set_io(c, EV_WRITE);
+}
+
+static void connect_step(struct pg_conn *c)
+{
+    switch (PQconnectPoll(c->conn)) {
+    case PGRES_POLLING_READING:
+        set_io(c, EV_READ);
+        return;
+    case PGRES_POLLING_WRITING:
+        set_io(c, EV_WRITE);
+        return;
+    case PGRES_POLLING_OK:
+        if (c->backoff_ms)
+            log_info("PostgreSQL connection established");
+        if (c->backoff_ms)
+            c->pg->store->stats.reconnects++;
+        c->backoff_ms = 0;
+        c->state = CONN_IDLE;
+        set_io(c, EV_READ);
+        if (c->listener)
+            listener_ready(c);
+        else
+            dispatch(c->pg);
+        return;
+    default: {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "cannot connect: %s", PQerrorMessage(c->conn));
+        msg[strcspn(msg, "\n")] = '\0';
+        conn_fail(c, msg);
+        return;
+    }
+    }
+}
+
+/* Send the current request's statement (preparing it first on this connection if needed). */
+static void conn_send(struct pg_conn *c)
+{
+    struct pg_request *r = c->req;
+    char name[16];
+    int ok;
+
+    snprintf(name, sizeof(name), "q%d", (int)r->q);
+    if (!c->prepared[r->q]) {
+        /* all parameters are text: some questions do not use every one */
+        static const Oid text_oids[STORE_MAX_ARGS] = {25, 25, 25};
+        ok = PQsendPrepare(c->conn, name, pgsql_sql[r->q], (int)r->nparams, text_oids);
+        c->state = CONN_PREPARING;
+    } else {
+        ok = PQsendQueryPrepared(c->conn, name, (int)r->nparams,
+                                 (const char *const *)r->params, NULL, NULL, 0);
+        c->state = CONN_BUSY;
+    }
+    if (!ok) {
+        conn_fail(c, PQerrorMessage(c->conn));
+        return;
+    }
+    set_io(c, PQflush(c->conn) == 1 ? EV_READ | EV_WRITE : EV_READ);
+}
+
+static void deliver_result(struct pg_request *r, PGresult *res)
+{
+    struct store *store = r->pg->store;
+    ExecStatusType st = PQresultStatus(res);
+
+    if (st == PGRES_TUPLES_OK) {
+        size_t nrows = (size_t)PQntuples(res), ncols = (size_t)PQnfields(res), i, j;
+        const char **cells = xcalloc(nrows * ncols + 1, sizeof(*cells));
+        for (i = 0; i < nrows; i++)
+            for (j = 0; j < ncols; j++)
+                cells[i * ncols + j] =
+                    PQgetisnull(res, (int)i, (int)j) ? NULL : PQgetvalue(res, (int)i, (int)j);
+        if (r->internal) {
+            if (nrows == 1 && cells[0] != NULL)
+                store_generation_seen(store, strtoll(cells[0], NULL, 10));
+        } else {
+            store_deliver(store, r->q, nrows > 0 ? 1 : 0, NULL, cells, nrows, ncols, 0, r->cb,
+                          r->arg);
+        }
+        free(cells);
+    } else if (st == PGRES_COMMAND_OK) {
+        long long affected = strtoll(PQcmdTuples(res), NULL, 10);
+        if (!r->internal)
+            store_deliver(store, r->q, affected > 0 ? 1 : 0, NULL, NULL, 0, 0, affected, r->cb,
+                          r->arg);
+    } else {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(res));
+        msg[strcspn(msg, "\n")] = '\0';
+        if (!r->internal)
+            store_deliver(store, r->q, -1, msg, NULL, 0, 0, 0, r->cb, r->arg);
+        else
+            log_warning("cannot read modo_generation: %s", msg);
+    }
+}
+
+static void listener_io(struct pg_conn *c);
+
+static void conn_io(evutil_socket_t fd, short what, void *arg)
+{
+    struct pg_conn *c = arg;
+    PGresult *res;
+
+    (void)fd;
+    if (c->state == CONN_CONNECTING) {
+        connect_step(c);
+        return;
+    }
+    if (what & EV_WRITE) {
+        int f = PQflush(c->conn);
+        if (f < 0) {
+            conn_fail(c, PQerrorMessage(c->conn));
+            return;
+        }
+        if (f == 0)
+            set_io(c, EV_READ);
+    }
+    if (!(what & EV_READ))
+        return;
+    if (!PQconsumeInput(c->conn)) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c->conn));
+        msg[strcspn(msg, "\n")] = '\0';
+        conn_fail(c, msg);
+        return;
+    }
+    if (c->listener) {
+        listener_io(c);
+        return;
+    }
+    if (c->state != CONN_PREPARING && c->state != CONN_BUSY)
+        return; /* nothing pending: a notice or an unexpected close will show later */
+    /* collect the results of the statement in flight */
+    {
+        PGresult *first;
+        for (;;) {
+            if (PQisBusy(c->conn))
+                return; /* wait for the rest */
+            res = PQgetResult(c->conn);
+            if (res == NULL)
+                break;
+            if (c->pending == NULL)
+                c->pending = res;
+            else
+                PQclear(res);
+        }
+        first = c->pending;
+        c->pending = NULL;
+        if (c->state == CONN_PREPARING) {
+            if (first != NULL && PQresultStatus(first) == PGRES_COMMAND_OK) {
+                c->prepared[c->req->q] = true;
+                PQclear(first);
+                conn_send(c);
+                return;
+            }
+            /* prepare failed (e.g. schema missing): answer the error, keep the connection */
+        }
+        if (c->req != NULL && first != NULL) {
+            struct pg_request *r = c->req;
+            c->req = NULL;
+            c->state = CONN_IDLE;
+            deliver_result(r, first);
+            request_free(r);
+        } else {
+            c->req = NULL;
+            c->state = CONN_IDLE;
+        }
+        PQclear(first);
+    }
+    dispatch(c->pg);
+}
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct pg_request *r = arg;
+    struct pg_store *pg = r->pg;
+
+    (void)fd;
+    (void)what;
+    pg->store->stats.deadlines++;
+    if (r->conn != NULL) {
+        /* running: the connection is in an unknown state; drop it */
+        r->conn->req = NULL;
+        conn_fail(r->conn, "deadline reached while the database was answering");
+    } else {
+        struct pg_request **pp;
+        for (pp = &pg->queue_head; *pp != NULL; pp = &(*pp)->next)
+            if (*pp == r) {
+                *pp = r->next;
+                break;
+            }
+        pg->queue_tail = NULL;
+        for (struct pg_request *x = pg->queue_head; x != NULL; x = x->next)
+            pg->queue_tail = x;
+    }
+    request_fail(r, "database deadline reached");
+}
+
+static void dispatch(struct pg_store *pg)
+{
+    size_t i;
+
+    for (i = 0; i < pg->npool && pg->queue_head != NULL; i++) {
+        struct pg_conn *c = &pg->pool[i];
+        struct pg_request *r;
+        if (c->state != CONN_IDLE)
+            continue;
+        r = pg->queue_head;
+        pg->queue_head = r->next;
+        if (pg->queue_head == NULL)
+            pg->queue_tail = NULL;
+        r->next = NULL;
+        r->conn = c;
+        c->req = r;
+        conn_send(c);
+    }
+}
+
+static void enqueue(struct pg_store *pg, struct pg_request *r)
+{
+    long long ms = pg->store->deadline_ms;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+    if (pg->ever_failed && !any_conn_usable(pg)) {
+        request_fail(r, "database unavailable");
+        return;
+    }
+    r->deadline_ev = evtimer_new(pg->store->base, deadline_cb, r);
+    evtimer_add(r->deadline_ev, &tv);
+    if (pg->queue_tail != NULL)
+        pg->queue_tail->next = r;
+    else
+        pg->queue_head = r;
+    pg->queue_tail = r;
+    dispatch(pg);
+}
+
+static void pgsql_ask(struct store *store, enum store_question q, const char *const *params,
+                      size_t nparams, store_cb *cb, void *arg)
+{
+    struct pg_store *pg = store->impl;
+    struct pg_request *r = xcalloc(1, sizeof(*r));
+    size_t i;
+
+    r->pg = pg;
+    r->q = q;
+    r->nparams = nparams;
+    for (i = 0; i < nparams; i++)
+        r->params[i] = xstrdup(params[i]);
+    r->cb = cb;
+    r->arg = arg;
+    r->internal = cb == NULL;
+    enqueue(pg, r);
+}
+
+static void read_generation(struct pg_store *pg)
+{
+    pgsql_ask(pg->store, STORE_Q_GENERATION, NULL, 0, NULL, NULL);
+}
+
+/* ---- LISTEN connection ---- */
+
+static void listener_ready(struct pg_conn *c)
+{
+    PGresult *res;
+
+    /* LISTEN is tiny: a blocking round trip once per (re)connect is acceptable */
+    PQsetnonblocking(c->conn, 0);
+    res = PQexec(c->conn, "LISTEN modo_generation");
+    PQsetnonblocking(c->conn, 1);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "LISTEN failed: %s", PQresultErrorMessage(res));
+        PQclear(res);
+        conn_fail(c, msg);
+        return;
+    }
+    PQclear(res);
+    /* whatever changed while we were not listening */
+    read_generation(c->pg);
+}
+
+static void listener_io(struct pg_conn *c)
+{
+    PGnotify *n;
+    PGresult *res;
+
+    while ((res = PQgetResult(c->conn)) != NULL)
+        PQclear(res);
+    while ((n = PQnotifies(c->conn)) != NULL) {
+        if (n->extra != NULL && n->extra[0] != '\0')
+            store_generation_seen(c->pg->store, strtoll(n->extra, NULL, 10));
+        else
+            read_generation(c->pg);
+        PQfreemem(n);
+    }
+}
+
+static void poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    read_generation(arg);
+}
+
+/* ---- scripts (modoctl, tests): blocking, on a connection of their own ---- */
+
+static int pgsql_exec_script(struct store *store, const char *sql, char **error_r)
+{
+    struct pg_store *pg = store->impl;
+    PGconn *conn = PQconnectdb(pg->url);
+    PGresult *res;
+    int rc = 0;
+
+    if (PQstatus(conn) != CONNECTION_OK) {
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_printf(&sb, "cannot connect to PostgreSQL: %s", PQerrorMessage(conn));
+        *error_r = strbuf_steal(&sb);
+        PQfinish(conn);
+        return -1;
+    }
+    PQsetNoticeProcessor(conn, NULL, NULL);
+    res = PQexec(conn, sql);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+        *error_r = xstrdup(PQresultErrorMessage(res));
+        rc = -1;
+    }
+    PQclear(res);
+    PQfinish(conn);
+    /* statements already prepared stay valid: PostgreSQL re-plans them after DDL */
+    if (rc == 0)
+        read_generation(pg);
+    return rc;
+}
+
+static void conn_release(struct pg_conn *c)
+{
+    if (c->pending != NULL)
+        PQclear(c->pending);
+    if (c->io_ev != NULL)
+        event_free(c->io_ev);
+    if (c->retry_ev != NULL)
+        event_free(c->retry_ev);
+    if (c->conn != NULL)
+        PQfinish(c->conn);
+    if (c->req != NULL)
+        request_fail(c->req, "store closed");
+}
+
+static void pgsql_close(struct store *store)
+{
+    struct pg_store *pg = store->impl;
+    size_t i;
+
+    pg->closing = true;
+    while (pg->queue_head != NULL) {
+        struct pg_request *r = pg->queue_head;
+        pg->queue_head = r->next;
+        request_fail(r, "store closed");
+    }
+    for (i = 0; i < pg->npool; i++)
+        conn_release(&pg->pool[i]);
+    conn_release(&pg->listen);
+    if (pg->poll_ev != NULL)
+        event_free(pg->poll_ev);
+    free(pg->pool);
+    free(pg->url);
+    free(pg);
+}
+
+static const struct store_backend pgsql_backend = {
+    "pgsql", pgsql_ask, pgsql_exec_script, pgsql_close,
+};
+
+int store_pgsql_open(struct store *store, const char *url, char **error_r)
+{
+    struct pg_store *pg = xcalloc(1, sizeof(*pg));
+    char *err = NULL;
+    PQconninfoOption *opts = PQconninfoParse(url, &err);
+    size_t i;
+
+    if (opts == NULL) {
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_printf(&sb, "[database] url: %s", err ? err : "cannot parse");
+        *error_r = strbuf_steal(&sb);
+        PQfreemem(err);
+        free(pg);
+        return -1;
+    }
+    PQconninfoFree(opts);
+    if (store->base == NULL) {
+        *error_r = xstrdup("the PostgreSQL store needs an event loop");
+        free(pg);
+        return -1;
+    }
+    pg->store = store;
+    pg->url = xstrdup(url);
+    pg->npool = (size_t)conf_int(store->conf, "database", "pool_size");
+    pg->reconnect_max_ms = conf_ms(store->conf, "database", "reconnect_max");
+    pg->pool = xcalloc(pg->npool, sizeof(*pg->pool));
+    store->be = &pgsql_backend;
+    store->impl = pg;
+    for (i = 0; i < pg->npool; i++) {
+        pg->pool[i].pg = pg;
+        conn_start(&pg->pool[i]);
+    }
+    pg->listen.pg = pg;
+    pg->listen.listener = true;
+    if (conf_bool(store->conf, "database", "replica")) {
+        long long ms = conf_ms(store->conf, "database", "poll_interval");
+        struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+        pg->poll_ev = event_new(store->base, -1, EV_PERSIST, poll_cb, pg);
+        event_add(pg->poll_ev, &tv);
+        read_generation(pg);
+    } else {
+        conn_start(&pg->listen);
+    }
+    return 0;
+}

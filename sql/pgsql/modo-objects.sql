@@ -1,0 +1,71 @@
+-- modo's additive objects for PostgreSQL. They never touch Modoboa's tables' definitions
+-- and can be applied (and re-applied) to an existing Modoboa database:
+--   * modo_generation: one counter bumped, with NOTIFY modo_generation, by every statement
+--     that changes a table a lookup, policy or auth answer depends on. Daemons key their
+--     caches by it and switch generation as soon as they are notified.
+--   * the dkim view read by OpenDKIM (KeyTable / SigningTable), listing only domains whose
+--     key exists.
+BEGIN;
+
+CREATE TABLE IF NOT EXISTS modo_generation (
+    id integer PRIMARY KEY CHECK (id = 1),
+    value bigint NOT NULL
+);
+INSERT INTO modo_generation (id, value) VALUES (1, 1) ON CONFLICT (id) DO NOTHING;
+
+CREATE OR REPLACE FUNCTION modo_bump_generation() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    g bigint;
+BEGIN
+    UPDATE modo_generation SET value = value + 1 WHERE id = 1 RETURNING value INTO g;
+    PERFORM pg_notify('modo_generation', g::text);
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER modo_generation_bump
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON admin_domain
+    FOR EACH STATEMENT EXECUTE FUNCTION modo_bump_generation();
+CREATE OR REPLACE TRIGGER modo_generation_bump
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON admin_domainalias
+    FOR EACH STATEMENT EXECUTE FUNCTION modo_bump_generation();
+CREATE OR REPLACE TRIGGER modo_generation_bump
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON admin_mailbox
+    FOR EACH STATEMENT EXECUTE FUNCTION modo_bump_generation();
+CREATE OR REPLACE TRIGGER modo_generation_bump
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON admin_alias
+    FOR EACH STATEMENT EXECUTE FUNCTION modo_bump_generation();
+CREATE OR REPLACE TRIGGER modo_generation_bump
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON modoboa_admin_aliasrecipient
+    FOR EACH STATEMENT EXECUTE FUNCTION modo_bump_generation();
+CREATE OR REPLACE TRIGGER modo_generation_bump
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON admin_senderaddress
+    FOR EACH STATEMENT EXECUTE FUNCTION modo_bump_generation();
+CREATE OR REPLACE TRIGGER modo_generation_bump
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON admin_mailboxoperation
+    FOR EACH STATEMENT EXECUTE FUNCTION modo_bump_generation();
+CREATE OR REPLACE TRIGGER modo_generation_bump
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON transport_transport
+    FOR EACH STATEMENT EXECUTE FUNCTION modo_bump_generation();
+CREATE OR REPLACE TRIGGER modo_generation_bump
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON relaydomains_recipientaccess
+    FOR EACH STATEMENT EXECUTE FUNCTION modo_bump_generation();
+CREATE OR REPLACE TRIGGER modo_generation_bump
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON core_localconfig
+    FOR EACH STATEMENT EXECUTE FUNCTION modo_bump_generation();
+-- core_user: not last_login (every IMAP login writes it) nor profile columns.
+CREATE OR REPLACE TRIGGER modo_generation_bump
+    AFTER INSERT OR DELETE OR TRUNCATE ON core_user
+    FOR EACH STATEMENT EXECUTE FUNCTION modo_bump_generation();
+CREATE OR REPLACE TRIGGER modo_generation_bump_update
+    AFTER UPDATE OF username, email, password, is_active, is_superuser, master_user ON core_user
+    FOR EACH STATEMENT EXECUTE FUNCTION modo_bump_generation();
+
+CREATE OR REPLACE VIEW dkim AS
+    SELECT id, name AS domain_name, dkim_private_key_path AS private_key_path,
+           dkim_key_selector AS selector
+      FROM admin_domain
+     WHERE enable_dkim AND dkim_private_key_path <> '';
+
+COMMIT;

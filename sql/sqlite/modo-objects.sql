@@ -1,0 +1,87 @@
+-- modo's additive objects for SQLite (see sql/pgsql/modo-objects.sql). SQLite has no
+-- NOTIFY: daemons watch PRAGMA data_version and re-read modo_generation when it moves.
+-- Applying this file again is harmless.
+BEGIN;
+
+CREATE TABLE IF NOT EXISTS "modo_generation" (
+    "id" integer NOT NULL PRIMARY KEY CHECK ("id" = 1),
+    "value" bigint NOT NULL
+);
+INSERT OR IGNORE INTO "modo_generation" ("id", "value") VALUES (1, 1);
+
+CREATE TRIGGER IF NOT EXISTS "modo_gen_admin_domain_insert" AFTER INSERT ON "admin_domain"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_admin_domain_update" AFTER UPDATE ON "admin_domain"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_admin_domain_delete" AFTER DELETE ON "admin_domain"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_admin_domainalias_insert" AFTER INSERT ON "admin_domainalias"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_admin_domainalias_update" AFTER UPDATE ON "admin_domainalias"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_admin_domainalias_delete" AFTER DELETE ON "admin_domainalias"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_admin_mailbox_insert" AFTER INSERT ON "admin_mailbox"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_admin_mailbox_update" AFTER UPDATE ON "admin_mailbox"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_admin_mailbox_delete" AFTER DELETE ON "admin_mailbox"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_admin_alias_insert" AFTER INSERT ON "admin_alias"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_admin_alias_update" AFTER UPDATE ON "admin_alias"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_admin_alias_delete" AFTER DELETE ON "admin_alias"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_modoboa_admin_aliasrecipient_insert" AFTER INSERT ON "modoboa_admin_aliasrecipient"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_modoboa_admin_aliasrecipient_update" AFTER UPDATE ON "modoboa_admin_aliasrecipient"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_modoboa_admin_aliasrecipient_delete" AFTER DELETE ON "modoboa_admin_aliasrecipient"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_admin_senderaddress_insert" AFTER INSERT ON "admin_senderaddress"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_admin_senderaddress_update" AFTER UPDATE ON "admin_senderaddress"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_admin_senderaddress_delete" AFTER DELETE ON "admin_senderaddress"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_admin_mailboxoperation_insert" AFTER INSERT ON "admin_mailboxoperation"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_admin_mailboxoperation_update" AFTER UPDATE ON "admin_mailboxoperation"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_admin_mailboxoperation_delete" AFTER DELETE ON "admin_mailboxoperation"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_transport_transport_insert" AFTER INSERT ON "transport_transport"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_transport_transport_update" AFTER UPDATE ON "transport_transport"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_transport_transport_delete" AFTER DELETE ON "transport_transport"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_relaydomains_recipientaccess_insert" AFTER INSERT ON "relaydomains_recipientaccess"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_relaydomains_recipientaccess_update" AFTER UPDATE ON "relaydomains_recipientaccess"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_relaydomains_recipientaccess_delete" AFTER DELETE ON "relaydomains_recipientaccess"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_core_localconfig_insert" AFTER INSERT ON "core_localconfig"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_core_localconfig_update" AFTER UPDATE ON "core_localconfig"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_core_localconfig_delete" AFTER DELETE ON "core_localconfig"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+-- core_user: not last_login (every IMAP login writes it) nor profile columns.
+CREATE TRIGGER IF NOT EXISTS "modo_gen_core_user_insert" AFTER INSERT ON "core_user"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_core_user_delete" AFTER DELETE ON "core_user"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+CREATE TRIGGER IF NOT EXISTS "modo_gen_core_user_update" AFTER UPDATE OF "username", "email", "password", "is_active", "is_superuser", "master_user" ON "core_user"
+    BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
+
+DROP VIEW IF EXISTS "dkim";
+CREATE VIEW "dkim" AS
+    SELECT "id", "name" AS "domain_name", "dkim_private_key_path" AS "private_key_path",
+           "dkim_key_selector" AS "selector"
+      FROM "admin_domain"
+     WHERE "enable_dkim" AND "dkim_private_key_path" <> '';
+
+COMMIT;
