@@ -42,7 +42,7 @@ static const struct conf_setting conf_table[] = {
      "internal deadline of every database question"},
     {"database", "replica", CONF_BOOL, "no", 0, 0, NULL,
      "the PostgreSQL server is a streaming replica: poll the generation instead of LISTEN"},
-    {"database", "poll_interval", CONF_DURATION, "100ms", 10, 60 * SEC, NULL,
+    {"database", "poll_interval", CONF_DURATION, "50ms", 10, 60 * SEC, NULL,
      "how often to check for changes when not notified (SQLite, replicas)"},
     {"database", "busy_timeout", CONF_DURATION, "1s", 0, 60 * SEC, NULL,
      "SQLite busy timeout"},

@@ -1,0 +1,658 @@
+/*
+ * cache - L1 LRU + L2 Redis in front of the store; see cache.h.
+ *
+ * Diagnostics: one line per Redis state change (up, down); nothing per lookup.
+ */
+#include "cache.h"
+#include "conf.h"
+#include "log.h"
+#include "store_impl.h"
+#include "strbuf.h"
+
+#include <event2/event.h>
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Redis replies slower than [redis] timeout this many times in a row: drop the connection. */
+#define REDIS_MAX_SLOW 3
+#define CACHE_MAX_KEY 2048
+
+struct l1_entry {
+    struct l1_entry *hnext;            /* hash chain */
+    struct l1_entry *lru_prev, *lru_next;
+    char *key;                          /* "<question>:<args>" (no generation) */
+    char *value;                        /* encoded answer */
+    size_t value_len;
+    int64_t generation;
+    time_t expires;                     /* wall clock seconds */
+    time_t stored_at;
+};
+
+struct cache {
+    struct event_base *base;
+    struct store *store;
+    /* L1 */
+    size_t max_entries, nentries, nbuckets;
+    struct l1_entry **buckets;
+    struct l1_entry *lru_head, *lru_tail; /* head = most recent */
+    long long positive_ttl, negative_ttl, stale_max_age; /* seconds */
+    /* L2 */
+    char *redis_host;
+    int redis_port;
+    char *redis_unix;
+    char *redis_password;
+    int redis_db;
+    char *prefix;
+    long long redis_timeout_ms, redis_backoff_ms, redis_backoff_max_ms;
+    redisAsyncContext *redis;
+    bool redis_up, redis_enabled, redis_ever_logged;
+    int redis_slow;
+    struct event *redis_retry_ev;
+    struct cache_stats stats;
+};
+
+bool cache_question_cacheable(enum store_question q)
+{
+    switch (q) {
+    case STORE_Q_QUOTA_GET:
+    case STORE_Q_QUOTA_ADD:
+    case STORE_Q_QUOTA_SET:
+    case STORE_Q_TOUCH_LAST_LOGIN:
+    case STORE_Q_GENERATION:
+    case STORE_Q__COUNT:
+        return false;
+    default:
+        return true;
+    }
+}
+
+/* ---- answer encoding: "<status>:<ncols>:<nrows>:<valid_until>:" then cells ("-" or "<len>:<bytes>") ---- */
+
+char *cache_encode_answer(const struct store_answer *ans, size_t *len_r)
+{
+    struct strbuf sb = STRBUF_INIT;
+    size_t i, n = ans->nrows * ans->ncols;
+
+    strbuf_printf(&sb, "%d:%zu:%zu:%lld:", ans->status, ans->ncols, ans->nrows,
+                  (long long)ans->valid_until);
+    for (i = 0; i < n; i++) {
+        const char *v = ans->cells[i];
+        if (v == NULL) {
+            strbuf_putc(&sb, '-');
+        } else {
+            strbuf_printf(&sb, "%zu:", strlen(v));
+            strbuf_puts(&sb, v);
+        }
+    }
+    *len_r = sb.len;
+    return strbuf_steal(&sb);
+}
+
+static int parse_num(const char **p, const char *end, long long *v)
+{
+    char *e;
+    char buf[32];
+    size_t n = 0;
+
+    while (*p + n < end && n < sizeof(buf) - 1 && (*p)[n] != ':') {
+        buf[n] = (*p)[n];
+        n++;
+    }
+    if (*p + n >= end || (*p)[n] != ':' || n == 0)
+        return -1;
+    buf[n] = '\0';
+    *v = strtoll(buf, &e, 10);
+    if (*e != '\0')
+        return -1;
+    *p += n + 1;
+    return 0;
+}
+
+int cache_decode_answer(const char *data, size_t len, struct store_answer *ans, char **arena_r)
+{
+    const char *p = data, *end = data + len;
+    long long status, ncols, nrows, valid, i, n;
+    const char **cells;
+    char *arena, *a;
+
+    memset(ans, 0, sizeof(*ans));
+    if (parse_num(&p, end, &status) < 0 || parse_num(&p, end, &ncols) < 0 ||
+        parse_num(&p, end, &nrows) < 0 || parse_num(&p, end, &valid) < 0)
+        return -1;
+    if ((status != 0 && status != 1) || ncols < 0 || nrows < 0 || ncols > 64 ||
+        nrows > 100000 || ncols * nrows > (long long)len)
+        return -1;
+    n = ncols * nrows;
+    cells = xcalloc((size_t)n + 1, sizeof(*cells));
+    arena = xmalloc(len + (size_t)n + 1);
+    a = arena;
+    for (i = 0; i < n; i++) {
+        long long l;
+        if (p < end && *p == '-') {
+            cells[i] = NULL;
+            p++;
+            continue;
+        }
+        if (parse_num(&p, end, &l) < 0 || l < 0 || l > end - p)
+            goto bad;
+        memcpy(a, p, (size_t)l);
+        a[l] = '\0';
+        cells[i] = a;
+        a += l + 1;
+        p += l;
+    }
+    if (p != end)
+        goto bad;
+    ans->status = (int)status;
+    ans->ncols = (size_t)ncols;
+    ans->nrows = (size_t)nrows;
+    ans->valid_until = (time_t)valid;
+    ans->cells = cells;
+    *arena_r = arena;
+    return 0;
+bad:
+    free(cells);
+    free(arena);
+    return -1;
+}
+
+/* ---- L1 ---- */
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+    while (*s) {
+        h ^= (unsigned char)*s++;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static void lru_unlink(struct cache *c, struct l1_entry *e)
+{
+    if (e->lru_prev)
+        e->lru_prev->lru_next = e->lru_next;
+    else
+        c->lru_head = e->lru_next;
+    if (e->lru_next)
+        e->lru_next->lru_prev = e->lru_prev;
+    else
+        c->lru_tail = e->lru_prev;
+    e->lru_prev = e->lru_next = NULL;
+}
+
+static void lru_push_front(struct cache *c, struct l1_entry *e)
+{
+    e->lru_prev = NULL;
+    e->lru_next = c->lru_head;
+    if (c->lru_head)
+        c->lru_head->lru_prev = e;
+    c->lru_head = e;
+    if (c->lru_tail == NULL)
+        c->lru_tail = e;
+}
+
+static struct l1_entry *l1_find(struct cache *c, const char *key)
+{
+    struct l1_entry *e;
+
+    if (c->nbuckets == 0)
+        return NULL;
+    for (e = c->buckets[hash_str(key) % c->nbuckets]; e != NULL; e = e->hnext)
+        if (strcmp(e->key, key) == 0)
+            return e;
+    return NULL;
+}
+
+static void l1_remove(struct cache *c, struct l1_entry *e)
+{
+    struct l1_entry **pp = &c->buckets[hash_str(e->key) % c->nbuckets];
+
+    while (*pp != e)
+        pp = &(*pp)->hnext;
+    *pp = e->hnext;
+    lru_unlink(c, e);
+    free(e->key);
+    free(e->value);
+    free(e);
+    c->nentries--;
+}
+
+static void l1_put(struct cache *c, const char *key, const char *value, size_t len,
+                   int64_t generation, time_t expires)
+{
+    struct l1_entry *e;
+    size_t b;
+
+    if (c->max_entries == 0)
+        return;
+    e = l1_find(c, key);
+    if (e != NULL) {
+        free(e->value);
+        lru_unlink(c, e);
+    } else {
+        if (c->nentries >= c->max_entries)
+            l1_remove(c, c->lru_tail);
+        e = xcalloc(1, sizeof(*e));
+        e->key = xstrdup(key);
+        b = hash_str(key) % c->nbuckets;
+        e->hnext = c->buckets[b];
+        c->buckets[b] = e;
+        c->nentries++;
+    }
+    e->value = xstrndup(value, len);
+    e->value_len = len;
+    e->generation = generation;
+    e->expires = expires;
+    e->stored_at = time(NULL);
+    lru_push_front(c, e);
+}
+
+/* ---- lookups ---- */
+
+struct lookup {
+    struct cache *cache;
+    enum store_question q;
+    char *args[STORE_MAX_ARGS];
+    size_t nargs;
+    char *key;     /* L1 key */
+    char *l2key;   /* prefix:generation:key */
+    int64_t generation;
+    store_cb *cb;
+    void *arg;
+};
+
+struct l2_get {
+    struct lookup *lk; /* NULL once the lookup went on without Redis */
+    struct event *timer;
+};
+
+static void lookup_free(struct lookup *lk)
+{
+    size_t i;
+
+    for (i = 0; i < lk->nargs; i++)
+        free(lk->args[i]);
+    free(lk->key);
+    free(lk->l2key);
+    free(lk);
+}
+
+static void deliver_encoded(struct lookup *lk, const char *value, size_t len)
+{
+    struct store_answer ans;
+    char *arena = NULL;
+
+    if (cache_decode_answer(value, len, &ans, &arena) < 0) {
+        /* cannot happen for our own entries; treat as an error rather than guess */
+        struct store_answer err = {.status = -1, .error = "corrupt cache entry"};
+        lk->cb(&err, lk->arg);
+        return;
+    }
+    lk->cb(&ans, lk->arg);
+    free((void *)ans.cells);
+    free(arena);
+}
+
+static time_t answer_expiry(struct cache *c, const struct store_answer *ans, time_t now)
+{
+    time_t exp = now + (time_t)(ans->status == 1 ? c->positive_ttl : c->negative_ttl);
+
+    if (ans->valid_until != 0 && ans->valid_until < exp)
+        exp = ans->valid_until;
+    return exp;
+}
+
+static void store_answered(const struct store_answer *ans, void *arg)
+{
+    struct lookup *lk = arg;
+    struct cache *c = lk->cache;
+    time_t now = time(NULL), exp;
+
+    if (ans->status < 0) {
+        struct l1_entry *e = c->stale_max_age > 0 ? l1_find(c, lk->key) : NULL;
+        c->stats.store_errors++;
+        if (e != NULL && now - e->stored_at <= c->stale_max_age) {
+            c->stats.stale_served++;
+            deliver_encoded(lk, e->value, e->value_len);
+        } else {
+            lk->cb(ans, lk->arg);
+        }
+        lookup_free(lk);
+        return;
+    }
+    exp = answer_expiry(c, ans, now);
+    /* a generation switch while the store was answering: the answer may predate it */
+    if (exp > now && lk->generation == store_generation(c->store)) {
+        size_t len;
+        char *enc = cache_encode_answer(ans, &len);
+        l1_put(c, lk->key, enc, len, lk->generation, exp);
+        if (c->redis_up)
+            redisAsyncCommand(c->redis, NULL, NULL, "SET %s %b EX %lld", lk->l2key, enc, len,
+                              (long long)(exp - now));
+        free(enc);
+    }
+    lk->cb(ans, lk->arg);
+    lookup_free(lk);
+}
+
+static void ask_store(struct lookup *lk)
+{
+    const char *args[STORE_MAX_ARGS] = {lk->args[0], lk->args[1], lk->args[2]};
+
+    lk->cache->stats.misses++;
+    store_ask(lk->cache->store, lk->q, args, store_answered, lk);
+}
+
+static void redis_mark_down(struct cache *c, const char *why);
+
+static void l2_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct l2_get *g = privdata;
+    struct lookup *lk = g->lk;
+    redisReply *reply = r;
+
+    (void)ac;
+    if (lk == NULL) { /* timed out earlier: the lookup went on */
+        free(g);
+        return;
+    }
+    event_free(g->timer);
+    free(g);
+    lk->cache->redis_slow = 0;
+    if (reply != NULL && reply->type == REDIS_REPLY_STRING) {
+        struct store_answer ans;
+        char *arena = NULL;
+        if (cache_decode_answer(reply->str, reply->len, &ans, &arena) == 0) {
+            time_t now = time(NULL);
+            time_t exp = answer_expiry(lk->cache, &ans, now);
+            if (exp > now) {
+                lk->cache->stats.l2_hits++;
+                if (lk->generation == store_generation(lk->cache->store))
+                    l1_put(lk->cache, lk->key, reply->str, reply->len, lk->generation, exp);
+                lk->cb(&ans, lk->arg);
+                free((void *)ans.cells);
+                free(arena);
+                lookup_free(lk);
+                return;
+            }
+            free((void *)ans.cells);
+            free(arena);
+        }
+    } else if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        lk->cache->stats.l2_errors++;
+    }
+    ask_store(lk);
+}
+
+static void l2_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    struct l2_get *g = arg;
+    struct lookup *lk = g->lk;
+    struct cache *c = lk->cache;
+
+    (void)fd;
+    (void)what;
+    event_free(g->timer);
+    g->timer = NULL;
+    g->lk = NULL; /* l2_reply frees g when Redis answers or the connection drops */
+    c->stats.l2_errors++;
+    if (++c->redis_slow >= REDIS_MAX_SLOW)
+        redis_mark_down(c, "not answering in time");
+    ask_store(lk);
+}
+
+void cache_ask(struct cache *c, enum store_question q, const char *const *args, store_cb *cb,
+               void *arg)
+{
+    struct strbuf key = STRBUF_INIT;
+    struct lookup *lk;
+    struct l1_entry *e;
+    size_t i, nargs = store_question_nargs(q);
+    time_t now;
+
+    if (!cache_question_cacheable(q)) {
+        store_ask(c->store, q, args, cb, arg);
+        return;
+    }
+    strbuf_puts(&key, store_question_name(q));
+    for (i = 0; i < nargs; i++) {
+        strbuf_putc(&key, ':');
+        strbuf_puts(&key, args[i]);
+    }
+    if (key.len > CACHE_MAX_KEY) {
+        strbuf_free(&key);
+        store_ask(c->store, q, args, cb, arg);
+        return;
+    }
+    now = time(NULL);
+    e = l1_find(c, key.data);
+    if (e != NULL && e->generation == store_generation(c->store) && e->expires > now) {
+        c->stats.l1_hits++;
+        lru_unlink(c, e);
+        lru_push_front(c, e);
+        strbuf_free(&key);
+        {
+            /* copy: the callback may cause this entry to be evicted */
+            char *v = xstrndup(e->value, e->value_len);
+            size_t vlen = e->value_len;
+            struct lookup tmp = {.cb = cb, .arg = arg};
+            deliver_encoded(&tmp, v, vlen);
+            free(v);
+        }
+        return;
+    }
+    lk = xcalloc(1, sizeof(*lk));
+    lk->cache = c;
+    lk->q = q;
+    lk->nargs = nargs;
+    for (i = 0; i < nargs; i++)
+        lk->args[i] = xstrdup(args[i]);
+    lk->key = strbuf_steal(&key);
+    lk->generation = store_generation(c->store);
+    lk->cb = cb;
+    lk->arg = arg;
+    if (c->redis_up) {
+        struct l2_get *g = xcalloc(1, sizeof(*g));
+        struct timeval tv = {c->redis_timeout_ms / 1000, (c->redis_timeout_ms % 1000) * 1000};
+        struct strbuf k2 = STRBUF_INIT;
+        strbuf_printf(&k2, "%s:%" PRId64 ":%s", c->prefix, lk->generation, lk->key);
+        lk->l2key = strbuf_steal(&k2);
+        g->lk = lk;
+        g->timer = evtimer_new(c->base, l2_timeout, g);
+        if (redisAsyncCommand(c->redis, l2_reply, g, "GET %s", lk->l2key) == REDIS_OK) {
+            evtimer_add(g->timer, &tv);
+            return;
+        }
+        event_free(g->timer);
+        free(g);
+    } else {
+        struct strbuf k2 = STRBUF_INIT;
+        strbuf_printf(&k2, "%s:%" PRId64 ":%s", c->prefix, lk->generation, lk->key);
+        lk->l2key = strbuf_steal(&k2);
+    }
+    ask_store(lk);
+}
+
+/* ---- Redis connection ---- */
+
+static void redis_connect(struct cache *c);
+
+static void redis_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    redis_connect(arg);
+}
+
+static void redis_schedule_retry(struct cache *c)
+{
+    struct timeval tv;
+
+    c->redis_backoff_ms = c->redis_backoff_ms ? c->redis_backoff_ms * 2 : 100;
+    if (c->redis_backoff_ms > c->redis_backoff_max_ms)
+        c->redis_backoff_ms = c->redis_backoff_max_ms;
+    tv.tv_sec = c->redis_backoff_ms / 1000;
+    tv.tv_usec = (c->redis_backoff_ms % 1000) * 1000;
+    evtimer_add(c->redis_retry_ev, &tv);
+}
+
+static void redis_state(struct cache *c, bool up, const char *why)
+{
+    if (up == c->redis_up && c->redis_ever_logged)
+        return;
+    if (up)
+        log_info("Redis cache available");
+    else if (c->redis_up || !c->redis_ever_logged)
+        log_warning("Redis cache unavailable (%s): answering from the database", why);
+    c->redis_ever_logged = true;
+    c->redis_up = up;
+}
+
+static void redis_mark_down(struct cache *c, const char *why)
+{
+    redisAsyncContext *ac = c->redis;
+
+    redis_state(c, false, why);
+    if (ac != NULL) {
+        c->redis = NULL;
+        /* pending callbacks run with NULL replies; the disconnect callback reschedules */
+        redisAsyncDisconnect(ac);
+    }
+}
+
+static void redis_on_connect(const redisAsyncContext *ac, int status)
+{
+    struct cache *c = ac->data;
+
+    if (status != REDIS_OK) {
+        /* hiredis frees the context after this callback */
+        if (c->redis == ac)
+            c->redis = NULL;
+        redis_state(c, false, ac->errstr[0] ? ac->errstr : "cannot connect");
+        redis_schedule_retry(c);
+        return;
+    }
+    c->redis_backoff_ms = 0;
+    c->redis_slow = 0;
+    redis_state(c, true, NULL);
+}
+
+static void redis_on_disconnect(const redisAsyncContext *ac, int status)
+{
+    struct cache *c = ac->data;
+
+    (void)status;
+    if (c->redis == ac)
+        c->redis = NULL;
+    redis_state(c, false, ac->errstr[0] ? ac->errstr : "disconnected");
+    if (c->redis_retry_ev != NULL && !evtimer_pending(c->redis_retry_ev, NULL))
+        redis_schedule_retry(c);
+}
+
+static void redis_connect(struct cache *c)
+{
+    redisAsyncContext *ac;
+
+    ac = c->redis_unix ? redisAsyncConnectUnix(c->redis_unix)
+                       : redisAsyncConnect(c->redis_host, c->redis_port);
+    if (ac == NULL || ac->err) {
+        redis_state(c, false, ac ? ac->errstr : "out of memory");
+        if (ac)
+            redisAsyncFree(ac);
+        redis_schedule_retry(c);
+        return;
+    }
+    ac->data = c;
+    redisLibeventAttach(ac, c->base);
+    redisAsyncSetConnectCallback(ac, redis_on_connect);
+    redisAsyncSetDisconnectCallback(ac, redis_on_disconnect);
+    if (c->redis_password[0])
+        redisAsyncCommand(ac, NULL, NULL, "AUTH %s", c->redis_password);
+    if (c->redis_db)
+        redisAsyncCommand(ac, NULL, NULL, "SELECT %d", c->redis_db);
+    c->redis = ac;
+}
+
+static int parse_redis_address(struct cache *c, const char *addr)
+{
+    const char *colon;
+
+    if (strncmp(addr, "unix:", 5) == 0) {
+        c->redis_unix = xstrdup(addr + 5);
+        return c->redis_unix[0] ? 0 : -1;
+    }
+    colon = strrchr(addr, ':');
+    if (colon == NULL || colon == addr)
+        return -1;
+    c->redis_host = xstrndup(addr, (size_t)(colon - addr));
+    c->redis_port = atoi(colon + 1);
+    return c->redis_port > 0 && c->redis_port < 65536 ? 0 : -1;
+}
+
+struct cache *cache_new(struct event_base *base, const struct conf *conf, struct store *store)
+{
+    struct cache *c = xcalloc(1, sizeof(*c));
+    const char *addr = conf_str(conf, "redis", "address");
+
+    c->base = base;
+    c->store = store;
+    c->max_entries = (size_t)conf_int(conf, "cache", "size");
+    c->nbuckets = c->max_entries ? c->max_entries + c->max_entries / 2 + 1 : 0;
+    c->buckets = c->nbuckets ? xcalloc(c->nbuckets, sizeof(*c->buckets)) : NULL;
+    c->positive_ttl = conf_ms(conf, "cache", "positive_ttl") / 1000;
+    c->negative_ttl = conf_ms(conf, "cache", "negative_ttl") / 1000;
+    c->stale_max_age = conf_ms(conf, "cache", "stale_max_age") / 1000;
+    c->prefix = xstrdup(conf_str(conf, "redis", "prefix"));
+    c->redis_password = xstrdup(conf_str(conf, "redis", "password"));
+    c->redis_db = (int)conf_int(conf, "redis", "database");
+    c->redis_timeout_ms = conf_ms(conf, "redis", "timeout");
+    c->redis_backoff_max_ms = conf_ms(conf, "redis", "reconnect_max");
+    if (addr[0] != '\0') {
+        if (parse_redis_address(c, addr) < 0)
+            log_fatal("[redis] address: \"%s\" is neither HOST:PORT nor unix:PATH", addr);
+        c->redis_enabled = true;
+        c->redis_retry_ev = evtimer_new(base, redis_retry, c);
+        redis_connect(c);
+    }
+    return c;
+}
+
+void cache_free(struct cache **cp)
+{
+    struct cache *c = *cp;
+
+    if (c == NULL)
+        return;
+    if (c->redis_retry_ev != NULL) {
+        event_free(c->redis_retry_ev);
+        c->redis_retry_ev = NULL;
+    }
+    if (c->redis != NULL) {
+        redisAsyncContext *ac = c->redis;
+        c->redis = NULL;
+        redisAsyncFree(ac);
+    }
+    while (c->lru_head != NULL)
+        l1_remove(c, c->lru_head);
+    free(c->buckets);
+    free(c->redis_host);
+    free(c->redis_unix);
+    free(c->redis_password);
+    free(c->prefix);
+    free(c);
+    *cp = NULL;
+}
+
+void cache_get_stats(const struct cache *c, struct cache_stats *st)
+{
+    *st = c->stats;
+    st->l1_entries = c->nentries;
+    st->redis_up = c->redis_up;
+}
