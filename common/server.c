@@ -1,0 +1,576 @@
+/*
+ * server - listeners, connections, ordered replies, signals, privilege
+ * drop and workers; see server.h.
+ *
+ * Diagnostics: fatal on listener and privilege errors; a warning when the
+ * connection limit is hit (once per burst); info on start and stop.
+ */
+#include "server.h"
+#include "conf.h"
+#include "log.h"
+#include "strbuf.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SERVER_MAX_LISTENERS 16
+#define SERVER_SHUTDOWN_GRACE_SEC 5
+
+struct server_reply {
+    struct server_reply *next;
+    struct server_conn *conn; /* NULL once the connection is gone */
+    bool done;
+    struct strbuf data;
+};
+
+struct server_conn {
+    struct server *server;
+    struct bufferevent *bev;
+    struct server_conn *prev, *next;
+    struct server_reply *head, *tail;
+    void *data;
+    bool closing; /* close once the queued replies are written */
+};
+
+struct server {
+    const struct conf *conf;
+    const char *section;
+    const struct server_protocol *proto;
+    int fds[SERVER_MAX_LISTENERS];
+    size_t nfds;
+    struct evconnlistener *listeners[SERVER_MAX_LISTENERS];
+    struct event_base *base;
+    struct event *sig_term, *sig_int, *sig_hup, *grace_ev;
+    struct server_conn *conns;
+    size_t nconns, max_conns;
+    size_t max_request;
+    long long idle_ms;
+    bool stopping, limit_logged;
+    void *state;
+    server_reload_cb *reload;
+};
+
+/* ---- listeners ---- */
+
+static int listen_inet(const char *spec)
+{
+    const char *colon = strrchr(spec, ':');
+    struct addrinfo hints, *res = NULL, *ai;
+    char host[256];
+    int fd = -1, one = 1;
+
+    if (colon == NULL || (size_t)(colon - spec) >= sizeof(host))
+        return -1;
+    memcpy(host, spec, (size_t)(colon - spec));
+    host[colon - spec] = '\0';
+    if (host[0] == '[') { /* [::1]:port */
+        memmove(host, host + 1, strlen(host));
+        host[strcspn(host, "]")] = '\0';
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    if (getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res) != 0)
+        return -1;
+    for (ai = res; ai != NULL; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            continue;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 511) == 0)
+            break;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+static int listen_unix(const struct server *srv, const char *path)
+{
+    struct sockaddr_un sun;
+    const char *owner = conf_str(srv->conf, srv->section, "socket_owner");
+    mode_t mode = (mode_t)strtol(conf_str(srv->conf, srv->section, "socket_mode"), NULL, 8);
+    int fd;
+
+    if (strlen(path) >= sizeof(sun.sun_path))
+        return -1;
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    strcpy(sun.sun_path, path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    unlink(path); /* a stale socket of an earlier run */
+    if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 511) < 0 ||
+        chmod(path, mode) < 0) {
+        close(fd);
+        return -1;
+    }
+    if (owner[0] != '\0') {
+        char user[128];
+        const char *colon = strchr(owner, ':');
+        struct passwd *pw;
+        struct group *gr = NULL;
+        snprintf(user, sizeof(user), "%.*s", colon ? (int)(colon - owner) : (int)strlen(owner),
+                 owner);
+        pw = getpwnam(user);
+        if (colon != NULL)
+            gr = getgrnam(colon + 1);
+        if (pw == NULL || (colon != NULL && gr == NULL) ||
+            chown(path, pw->pw_uid, gr ? gr->gr_gid : pw->pw_gid) < 0) {
+            close(fd);
+            errno = EINVAL;
+            return -1;
+        }
+    }
+    return fd;
+}
+
+static void add_fd(struct server *srv, int fd, const char *spec)
+{
+    if (srv->nfds == SERVER_MAX_LISTENERS)
+        log_fatal("[%s] listen: too many endpoints (at most %d)", srv->section,
+                  SERVER_MAX_LISTENERS);
+    if (fd < 0)
+        log_fatal("[%s] listen: cannot listen on %s: %s", srv->section, spec, strerror(errno));
+    evutil_make_socket_nonblocking(fd);
+    srv->fds[srv->nfds++] = fd;
+}
+
+static void open_listeners(struct server *srv)
+{
+    char *specs = xstrdup(conf_str(srv->conf, srv->section, "listen"));
+    char *save = NULL, *spec;
+
+    for (spec = strtok_r(specs, " ,\t", &save); spec != NULL; spec = strtok_r(NULL, " ,\t", &save)) {
+        if (strncmp(spec, "inet:", 5) == 0) {
+            add_fd(srv, listen_inet(spec + 5), spec);
+        } else if (strncmp(spec, "unix:", 5) == 0) {
+            add_fd(srv, listen_unix(srv, spec + 5), spec);
+        } else if (strncmp(spec, "fd:", 3) == 0) {
+            add_fd(srv, atoi(spec + 3) > 2 ? atoi(spec + 3) : -1, spec);
+        } else if (strcmp(spec, "systemd") == 0) {
+            const char *pid = getenv("LISTEN_PID"), *n = getenv("LISTEN_FDS");
+            int i, count = n ? atoi(n) : 0;
+            if (pid == NULL || atol(pid) != (long)getpid() || count <= 0)
+                log_fatal("[%s] listen: systemd: no sockets passed (LISTEN_PID/LISTEN_FDS)",
+                          srv->section);
+            for (i = 0; i < count; i++)
+                add_fd(srv, 3 + i, spec);
+        } else {
+            log_fatal("[%s] listen: \"%s\" is not inet:HOST:PORT, unix:PATH, fd:N or systemd",
+                      srv->section, spec);
+        }
+    }
+    free(specs);
+    if (srv->nfds == 0)
+        log_fatal("[%s] listen: no endpoint", srv->section);
+}
+
+/* ---- connections ---- */
+
+static void conn_free(struct server_conn *c)
+{
+    struct server *srv = c->server;
+    struct server_reply *r, *next;
+
+    if (srv->proto->on_close != NULL)
+        srv->proto->on_close(c);
+    for (r = c->head; r != NULL; r = next) {
+        next = r->next;
+        if (r->done) {
+            strbuf_free(&r->data);
+            free(r);
+        } else {
+            r->conn = NULL; /* its owner will finish it; then it is freed */
+        }
+    }
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    bufferevent_free(c->bev);
+    srv->nconns--;
+    free(c);
+    if (srv->stopping && srv->nconns == 0)
+        event_base_loopexit(srv->base, NULL);
+}
+
+static void flush_replies(struct server_conn *c)
+{
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+
+    while (c->head != NULL && c->head->done) {
+        struct server_reply *r = c->head;
+        c->head = r->next;
+        if (c->head == NULL)
+            c->tail = NULL;
+        evbuffer_add(out, r->data.data ? r->data.data : "", r->data.len);
+        strbuf_free(&r->data);
+        free(r);
+    }
+}
+
+static void maybe_close(struct server_conn *c)
+{
+    if (c->closing && c->head == NULL &&
+        evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        conn_free(c);
+}
+
+struct server_reply *server_reply_begin(struct server_conn *c)
+{
+    struct server_reply *r = xcalloc(1, sizeof(*r));
+
+    r->conn = c;
+    if (c->tail)
+        c->tail->next = r;
+    else
+        c->head = r;
+    c->tail = r;
+    return r;
+}
+
+void server_reply_finish(struct server_reply *r, const char *data, size_t len)
+{
+    struct server_conn *c = r->conn;
+
+    if (c == NULL) { /* the connection went away meanwhile */
+        free(r);
+        return;
+    }
+    strbuf_append(&r->data, data, len);
+    r->done = true;
+    flush_replies(c);
+}
+
+void server_reply(struct server_conn *c, const char *data, size_t len)
+{
+    server_reply_finish(server_reply_begin(c), data, len);
+}
+
+static void conn_read(struct bufferevent *bev, void *arg)
+{
+    struct server_conn *c = arg;
+    struct server *srv = c->server;
+    struct evbuffer *in = bufferevent_get_input(bev);
+
+    while (!c->closing && evbuffer_get_length(in) > 0) {
+        size_t len = evbuffer_get_length(in);
+        const char *data = (const char *)evbuffer_pullup(in, -1);
+        long used = srv->proto->on_data(c, data, len);
+        if (used < 0) {
+            c->closing = true;
+            break;
+        }
+        evbuffer_drain(in, (size_t)used);
+        if (used == 0) {
+            if (len > srv->max_request) {
+                log_warning("%s: request larger than max_request (%zu bytes): disconnecting",
+                            srv->section, srv->max_request);
+                c->closing = true;
+            }
+            break;
+        }
+    }
+    if (c->closing) {
+        bufferevent_disable(bev, EV_READ);
+        flush_replies(c);
+        maybe_close(c);
+    }
+}
+
+static void conn_write(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    maybe_close(arg);
+}
+
+static void conn_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct server_conn *c = arg;
+
+    (void)bev;
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+        conn_free(c);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                      void *arg)
+{
+    struct server *srv = arg;
+    struct server_conn *c;
+    struct timeval idle = {srv->idle_ms / 1000, (srv->idle_ms % 1000) * 1000};
+
+    (void)l;
+    (void)sa;
+    (void)salen;
+    if (srv->stopping || srv->nconns >= srv->max_conns) {
+        if (!srv->limit_logged && !srv->stopping)
+            log_warning("%s: max_connections (%zu) reached: refusing connections", srv->section,
+                        srv->max_conns);
+        srv->limit_logged = true;
+        evutil_closesocket(fd);
+        return;
+    }
+    srv->limit_logged = false;
+    c = xcalloc(1, sizeof(*c));
+    c->server = srv;
+    c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
+    bufferevent_set_timeouts(c->bev, &idle, NULL);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    c->next = srv->conns;
+    if (srv->conns)
+        srv->conns->prev = c;
+    srv->conns = c;
+    srv->nconns++;
+}
+
+/* ---- lifecycle ---- */
+
+static void grace_expired(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    event_base_loopexit(((struct server *)arg)->base, NULL);
+}
+
+void server_shutdown(struct server *srv)
+{
+    struct timeval grace = {SERVER_SHUTDOWN_GRACE_SEC, 0};
+    struct server_conn *c;
+    size_t i;
+
+    if (srv->stopping)
+        return;
+    srv->stopping = true;
+    for (i = 0; i < srv->nfds; i++)
+        if (srv->listeners[i] != NULL)
+            evconnlistener_disable(srv->listeners[i]);
+    /* idle connections go now; busy ones once their replies are out */
+    for (c = srv->conns; c != NULL; c = c->next) {
+        c->closing = true;
+        bufferevent_disable(c->bev, EV_READ);
+    }
+    for (c = srv->conns; c != NULL;) {
+        struct server_conn *next = c->next;
+        maybe_close(c);
+        c = next;
+    }
+    if (srv->nconns == 0) {
+        event_base_loopexit(srv->base, NULL);
+        return;
+    }
+    srv->grace_ev = evtimer_new(srv->base, grace_expired, srv);
+    evtimer_add(srv->grace_ev, &grace);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct server *srv = arg;
+
+    (void)what;
+    if (sig == SIGHUP) {
+        if (srv->reload != NULL)
+            srv->reload(srv, srv->state);
+        return;
+    }
+    server_shutdown(srv);
+}
+
+struct server *server_new(const struct conf *conf, const char *section,
+                          const struct server_protocol *proto)
+{
+    struct server *srv = xcalloc(1, sizeof(*srv));
+
+    srv->conf = conf;
+    srv->section = section;
+    srv->proto = proto;
+    srv->max_conns = (size_t)conf_int(conf, section, "max_connections");
+    srv->max_request = (size_t)conf_int(conf, section, "max_request");
+    srv->idle_ms = conf_ms(conf, section, "idle_timeout");
+    signal(SIGPIPE, SIG_IGN);
+    open_listeners(srv);
+    return srv;
+}
+
+void server_set_reload(struct server *srv, server_reload_cb *cb)
+{
+    srv->reload = cb;
+}
+
+static void drop_privileges(struct server *srv)
+{
+    const char *user = conf_str(srv->conf, srv->section, "user");
+    struct passwd *pw;
+
+    if (user[0] == '\0') {
+        if (geteuid() == 0)
+            log_fatal("[%s] user: refusing to run as root; set the unprivileged user to run as",
+                      srv->section);
+        return;
+    }
+    pw = getpwnam(user);
+    if (pw == NULL)
+        log_fatal("[%s] user: no such user \"%s\"", srv->section, user);
+    if (geteuid() != 0) {
+        if (getuid() != pw->pw_uid)
+            log_fatal("[%s] user: cannot switch to \"%s\" without root", srv->section, user);
+        return;
+    }
+    if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+        setuid(pw->pw_uid) < 0)
+        log_fatal("[%s] user: cannot switch to \"%s\": %s", srv->section, user, strerror(errno));
+    if (setuid(0) == 0)
+        log_panic("privileges could be regained after dropping them");
+}
+
+static int worker_main(struct server *srv, server_worker_init_cb *init)
+{
+    size_t i;
+
+    srv->base = event_base_new();
+    if (srv->base == NULL)
+        log_fatal("cannot create the event loop");
+    for (i = 0; i < srv->nfds; i++) {
+        srv->listeners[i] = evconnlistener_new(srv->base, on_accept, srv,
+                                               LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1,
+                                               srv->fds[i]);
+        if (srv->listeners[i] == NULL)
+            log_fatal("cannot listen: %s", strerror(errno));
+    }
+    srv->sig_term = evsignal_new(srv->base, SIGTERM, on_signal, srv);
+    srv->sig_int = evsignal_new(srv->base, SIGINT, on_signal, srv);
+    srv->sig_hup = evsignal_new(srv->base, SIGHUP, on_signal, srv);
+    event_add(srv->sig_term, NULL);
+    event_add(srv->sig_int, NULL);
+    event_add(srv->sig_hup, NULL);
+    srv->state = init(srv, srv->base);
+    if (srv->state == NULL)
+        return 1;
+    event_base_dispatch(srv->base);
+    while (srv->conns != NULL)
+        conn_free(srv->conns);
+    for (i = 0; i < srv->nfds; i++)
+        evconnlistener_free(srv->listeners[i]);
+    event_free(srv->sig_term);
+    event_free(srv->sig_int);
+    event_free(srv->sig_hup);
+    if (srv->grace_ev)
+        event_free(srv->grace_ev);
+    return 0;
+}
+
+static volatile sig_atomic_t parent_signal;
+
+static void parent_on_signal(int sig)
+{
+    parent_signal = sig;
+}
+
+int server_run(struct server *srv, server_worker_init_cb *init)
+{
+    int nworkers = (int)conf_int(srv->conf, srv->section, "workers");
+    pid_t *pids;
+    int i, status, rc = 0;
+
+    drop_privileges(srv);
+    log_info("%s: started (%d worker%s)", srv->section, nworkers, nworkers > 1 ? "s" : "");
+    if (nworkers == 1)
+        return worker_main(srv, init);
+    pids = xcalloc((size_t)nworkers, sizeof(*pids));
+    signal(SIGTERM, parent_on_signal);
+    signal(SIGINT, parent_on_signal);
+    signal(SIGHUP, parent_on_signal);
+    for (;;) {
+        for (i = 0; i < nworkers; i++) {
+            if (pids[i] > 0 || parent_signal == SIGTERM || parent_signal == SIGINT)
+                continue;
+            pids[i] = fork();
+            if (pids[i] == 0) {
+                signal(SIGTERM, SIG_DFL);
+                signal(SIGINT, SIG_DFL);
+                signal(SIGHUP, SIG_DFL);
+                exit(worker_main(srv, init));
+            }
+            if (pids[i] < 0) {
+                log_error("cannot fork a worker: %s", strerror(errno));
+                pids[i] = 0;
+                sleep(1);
+            }
+        }
+        if (parent_signal != 0) {
+            int sig = parent_signal;
+            parent_signal = 0;
+            for (i = 0; i < nworkers; i++)
+                if (pids[i] > 0)
+                    kill(pids[i], sig);
+            if (sig == SIGTERM || sig == SIGINT) {
+                for (i = 0; i < nworkers; i++)
+                    if (pids[i] > 0)
+                        waitpid(pids[i], NULL, 0);
+                break;
+            }
+        }
+        {
+            pid_t pid = wait(&status);
+            if (pid < 0 && errno == EINTR)
+                continue;
+            for (i = 0; i < nworkers; i++)
+                if (pids[i] == pid) {
+                    pids[i] = 0;
+                    if (parent_signal == 0)
+                        log_warning("%s: worker %ld exited (status %d): restarting",
+                                    srv->section, (long)pid, status);
+                    sleep(0);
+                }
+        }
+    }
+    free(pids);
+    log_info("%s: stopped", srv->section);
+    return rc;
+}
+
+void *server_state(struct server *srv)
+{
+    return srv->state;
+}
+
+struct event_base *server_base(struct server *srv)
+{
+    return srv->base;
+}
+
+void server_conn_set_data(struct server_conn *c, void *data)
+{
+    c->data = data;
+}
+
+void *server_conn_data(struct server_conn *c)
+{
+    return c->data;
+}
+
+struct server *server_conn_server(struct server_conn *c)
+{
+    return c->server;
+}

@@ -1,0 +1,74 @@
+/*
+ * server - how every modo daemon listens, accepts and answers.
+ *
+ * Listeners come from the daemon's section ([lookupd] listen = ...): any
+ * mix of inet:HOST:PORT (loopback by default in the examples), unix:PATH
+ * (mode and owner from socket_mode / socket_owner) and inherited sockets
+ * (fd:N, or "systemd" for LISTEN_FDS). Sockets are bound first, then the
+ * process drops to [section] user (running as root without one is refused),
+ * then forks [section] workers processes that share the sockets, each with
+ * its own event loop. The parent restarts a worker that dies.
+ *
+ * Each connection has a read buffer with a hard limit (max_request: a peer
+ * that sends more without completing a request is disconnected), an idle
+ * timeout, and a reply queue: a request may be answered later (after a
+ * database round trip) yet replies leave in request order. At most
+ * max_connections per worker; more are closed at once.
+ *
+ * SIGTERM/SIGINT: stop accepting, flush what is being answered, exit.
+ * SIGHUP: the daemon's reload callback (if any).
+ */
+#ifndef MODO_SERVER_H
+#define MODO_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct conf;
+struct event_base;
+struct server;
+struct server_conn;
+struct server_reply;
+
+struct server_protocol {
+    /*
+     * Bytes are waiting: frame and handle as many complete requests as there
+     * are; return how many bytes were consumed, or -1 to close the connection
+     * (after flushing replies already queued).
+     */
+    long (*on_data)(struct server_conn *conn, const char *data, size_t len);
+    /* The connection is going away (optional). */
+    void (*on_close)(struct server_conn *conn);
+};
+
+/* Called in each worker once its event loop exists; returns daemon state or NULL to fail. */
+typedef void *server_worker_init_cb(struct server *server, struct event_base *base);
+typedef void server_reload_cb(struct server *server, void *state);
+
+/* Bind every listener of conf's [section]; fatal on error (named by setting). */
+struct server *server_new(const struct conf *conf, const char *section,
+                          const struct server_protocol *proto);
+void server_set_reload(struct server *server, server_reload_cb *cb);
+/* Drop privileges, fork workers, run until SIGTERM. Returns the exit status. */
+int server_run(struct server *server, server_worker_init_cb *init);
+
+/* The state returned by the worker's init callback. */
+void *server_state(struct server *server);
+struct event_base *server_base(struct server *server);
+
+/* Per-connection user data. */
+void server_conn_set_data(struct server_conn *conn, void *data);
+void *server_conn_data(struct server_conn *conn);
+struct server *server_conn_server(struct server_conn *conn);
+
+/* Reserve the next place in the connection's reply order. */
+struct server_reply *server_reply_begin(struct server_conn *conn);
+/* Fill a reserved place; replies go out as soon as every earlier one is there. */
+void server_reply_finish(struct server_reply *reply, const char *data, size_t len);
+/* Shorthand: reply now, in order. */
+void server_reply(struct server_conn *conn, const char *data, size_t len);
+
+/* Stop the worker's loop as SIGTERM would (tests). */
+void server_shutdown(struct server *server);
+
+#endif
