@@ -1,0 +1,275 @@
+/*
+ * modoctl - the admin's tool. This version: the database commands and a
+ * view of what the store answers.
+ *
+ *   modoctl [-c modo.conf] db init             create the schema and modo's objects
+ *   modoctl [-c modo.conf] db add-modo-objects apply modo's objects to a Modoboa database
+ *   modoctl [-c modo.conf] ask QUESTION ARG... ask the store one question
+ *   modoctl [-c modo.conf] demo                create demo data and show the answers
+ *   modoctl config reference                   every setting with its default
+ *
+ * Exit status: 0 success, 1 error, 2 usage, 3 (ask) nothing found,
+ * 4 (ask) temporary failure.
+ */
+#include "conf.h"
+#include "log.h"
+#include "store.h"
+#include "strbuf.h"
+
+#include <event2/event.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXIT_NOTFOUND 3
+#define EXIT_TEMPFAIL 4
+
+static const char demo_sql[] =
+    "INSERT INTO admin_domain (name, quota, default_mailbox_quota, message_limit, enabled, type,"
+    " enable_dns_checks, transport_id, enable_dkim, dkim_key_selector, dkim_key_length,"
+    " dkim_public_key, dkim_private_key_path, creation, last_modification) VALUES"
+    " ('example.test', 0, 1024, NULL, TRUE, 'domain', FALSE, NULL, FALSE, 'modoboa', NULL, '', '',"
+    "  '2026-01-01 00:00:00', '2026-01-01 00:00:00');"
+    "INSERT INTO admin_domainalias (name, target_id, enabled, creation, last_modification)"
+    " SELECT 'example.org', id, TRUE, '2026-01-01 00:00:00', '2026-01-01 00:00:00'"
+    " FROM admin_domain WHERE name = 'example.test';"
+    "INSERT INTO core_user (password, last_login, is_superuser, username, first_name, last_name,"
+    " email, is_staff, is_active, date_joined, is_local, master_user, language, phone_number,"
+    " secondary_email, _parameters, totp_enabled, webauthn_enabled) VALUES"
+    " ('{PLAIN}demo', NULL, FALSE, 'alice@example.test', 'Alice', '', 'alice@example.test',"
+    "  FALSE, TRUE, '2026-01-01 00:00:00', TRUE, FALSE, 'en', NULL, NULL, '{}', FALSE, FALSE);"
+    "INSERT INTO admin_mailbox (address, domain_id, user_id, quota, use_domain_quota,"
+    " message_limit, is_send_only, creation, last_modification)"
+    " SELECT 'alice', d.id, u.id, 1024, TRUE, NULL, FALSE, '2026-01-01 00:00:00',"
+    " '2026-01-01 00:00:00' FROM admin_domain d, core_user u"
+    " WHERE d.name = 'example.test' AND u.username = 'alice@example.test';"
+    "INSERT INTO admin_alias (address, domain_id, enabled, internal, description, expire_at,"
+    " creation, last_modification)"
+    " SELECT 'alice@example.test', id, TRUE, TRUE, '', NULL, '2026-01-01 00:00:00',"
+    " '2026-01-01 00:00:00' FROM admin_domain WHERE name = 'example.test';"
+    "INSERT INTO admin_alias (address, domain_id, enabled, internal, description, expire_at,"
+    " creation, last_modification)"
+    " SELECT 'sales@example.test', id, TRUE, FALSE, '', NULL, '2026-01-01 00:00:00',"
+    " '2026-01-01 00:00:00' FROM admin_domain WHERE name = 'example.test';"
+    "INSERT INTO admin_alias (address, domain_id, enabled, internal, description, expire_at,"
+    " creation, last_modification)"
+    " VALUES ('@example.org', NULL, TRUE, TRUE, '', NULL, '2026-01-01 00:00:00',"
+    " '2026-01-01 00:00:00');"
+    "INSERT INTO modoboa_admin_aliasrecipient (address, alias_id, r_mailbox_id, r_alias_id)"
+    " SELECT 'alice@example.test', a.id, m.id, NULL FROM admin_alias a, admin_mailbox m"
+    " WHERE a.address IN ('alice@example.test', 'sales@example.test') AND m.address = 'alice';"
+    "INSERT INTO modoboa_admin_aliasrecipient (address, alias_id, r_mailbox_id, r_alias_id)"
+    " SELECT 'bob@partner.test', id, NULL, NULL FROM admin_alias WHERE address = 'sales@example.test';"
+    "INSERT INTO modoboa_admin_aliasrecipient (address, alias_id, r_mailbox_id, r_alias_id)"
+    " SELECT '@example.test', id, NULL, NULL FROM admin_alias WHERE address = '@example.org';"
+    "INSERT INTO admin_quota (username, bytes, messages) VALUES ('alice@example.test', 0, 0);";
+
+static const struct {
+    const char *name;
+    enum store_question q;
+} question_names[] = {
+    {"domain", STORE_Q_DOMAIN},
+    {"domain_alias", STORE_Q_DOMAIN_ALIAS},
+    {"relay_domain", STORE_Q_RELAY_DOMAIN},
+    {"alias_recipients", STORE_Q_ALIAS_RECIPIENTS},
+    {"sender_owners", STORE_Q_SENDER_OWNERS},
+    {"transport", STORE_Q_TRANSPORT},
+    {"split_mailbox", STORE_Q_SPLIT_MAILBOX},
+    {"maintenance", STORE_Q_MAINTENANCE},
+    {"relay_verify", STORE_Q_RELAY_VERIFY},
+    {"userdb", STORE_Q_USERDB},
+    {"message_limits", STORE_Q_MESSAGE_LIMITS},
+    {"quota_get", STORE_Q_QUOTA_GET},
+    {"generation", STORE_Q_GENERATION},
+};
+
+struct printed {
+    int status;
+};
+
+static const char *row_indent = "";
+
+static void print_answer(const struct store_answer *ans, void *arg)
+{
+    struct printed *p = arg;
+    size_t r, c;
+
+    p->status = ans->status;
+    if (ans->status < 0) {
+        fprintf(stderr, "modoctl: temporary failure: %s\n", ans->error ? ans->error : "?");
+        return;
+    }
+    if (ans->status == 0) {
+        printf("%s(not found)\n", row_indent);
+        return;
+    }
+    for (r = 0; r < ans->nrows; r++) {
+        printf("%s", row_indent);
+        for (c = 0; c < ans->ncols; c++) {
+            const char *v = ans->cells[r * ans->ncols + c];
+            printf("%s%s", c ? "\t" : "", v ? v : "NULL");
+        }
+        printf("\n");
+    }
+}
+
+static void print_silently(const struct store_answer *ans, void *arg)
+{
+    ((struct printed *)arg)->status = ans->status;
+}
+
+static int ask(struct store *store, const char *qname, int argc, char **argv)
+{
+    struct printed p = {0};
+    const char *args[STORE_MAX_ARGS] = {NULL, NULL, NULL};
+    size_t i;
+
+    for (i = 0; i < sizeof(question_names) / sizeof(question_names[0]); i++)
+        if (strcmp(question_names[i].name, qname) == 0)
+            break;
+    if (i == sizeof(question_names) / sizeof(question_names[0])) {
+        fprintf(stderr, "modoctl: unknown question \"%s\"; one of:", qname);
+        for (i = 0; i < sizeof(question_names) / sizeof(question_names[0]); i++)
+            fprintf(stderr, " %s", question_names[i].name);
+        fprintf(stderr, "\n");
+        return 2;
+    }
+    if ((size_t)argc != store_question_nargs(question_names[i].q)) {
+        fprintf(stderr, "modoctl: %s takes %zu argument(s)\n", qname,
+                store_question_nargs(question_names[i].q));
+        return 2;
+    }
+    for (int a = 0; a < argc; a++)
+        args[a] = argv[a];
+    store_ask_wait(store, question_names[i].q, args, print_answer, &p);
+    return p.status < 0 ? EXIT_TEMPFAIL : p.status == 0 ? EXIT_NOTFOUND : 0;
+}
+
+static int db_init(struct store *store, bool objects_only)
+{
+    char *err = NULL;
+
+    if (!objects_only && store_exec_script(store, store_schema_sql(store), &err) < 0) {
+        fprintf(stderr, "modoctl: cannot create the schema: %s\n", err);
+        free(err);
+        return 1;
+    }
+    if (store_exec_script(store, store_objects_sql(store), &err) < 0) {
+        fprintf(stderr, "modoctl: cannot create modo's objects: %s\n", err);
+        free(err);
+        return 1;
+    }
+    printf("%s on %s\n", objects_only ? "modo objects applied" : "schema created",
+           store_backend_name(store));
+    return 0;
+}
+
+static int demo(struct store *store)
+{
+    static const char *const shown[][2] = {
+        {"domain", "example.test"},
+        {"domain", "unknown.test"},
+        {"domain_alias", "example.org"},
+        {"alias_recipients", "alice@example.test"},
+        {"alias_recipients", "sales@example.test"},
+        {"alias_recipients", "@example.org"},
+        {"alias_recipients", "nobody@example.test"},
+        {"sender_owners", "sales@example.test"},
+        {"sender_owners", "alice@example.org"},
+        {"userdb", "alice@example.test"},
+        {"generation", NULL},
+    };
+    char *err = NULL;
+    size_t i;
+
+    struct printed p = {0};
+
+    store_ask_wait(store, STORE_Q_GENERATION, NULL, print_silently, &p);
+    if (p.status == 1) {
+        printf("the demo database exists already: showing its answers\n");
+    } else if (db_init(store, false) != 0) {
+        return 1;
+    } else if (store_exec_script(store, demo_sql, &err) < 0) {
+        fprintf(stderr, "modoctl: cannot load the demo data: %s\n", err);
+        free(err);
+        return 1;
+    }
+    printf("demo data: domain example.test (alias domain example.org), mailbox alice,\n"
+           "alias sales@example.test -> alice@example.test, bob@partner.test\n\n");
+    row_indent = "    ";
+    for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+        char *argv[1] = {(char *)shown[i][1]};
+        printf("%s(%s) =\n", shown[i][0], shown[i][1] ? shown[i][1] : "");
+        fflush(stdout);
+        if (ask(store, shown[i][0], shown[i][1] ? 1 : 0, argv) == EXIT_TEMPFAIL)
+            return 1;
+    }
+    return 0;
+}
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "usage: modoctl [-c modo.conf] db init | db add-modo-objects\n"
+                "       modoctl [-c modo.conf] ask QUESTION [ARG...]\n"
+                "       modoctl [-c modo.conf] demo\n"
+                "       modoctl config reference\n");
+}
+
+int main(int argc, char **argv)
+{
+    const char *path = MODO_SYSCONFDIR "/modo/modo.conf";
+    struct event_base *base;
+    struct store *store;
+    struct conf *conf;
+    char *err = NULL;
+    int opt, rc;
+
+    log_open("modoctl", LOG_TARGET_STDERR);
+    while ((opt = getopt(argc, argv, "c:h")) != -1) {
+        switch (opt) {
+        case 'c': path = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    argc -= optind;
+    argv += optind;
+    if (argc < 1) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[0], "config") == 0 && argc == 2 && strcmp(argv[1], "reference") == 0) {
+        conf_print_reference(stdout);
+        return 0;
+    }
+    conf = conf_load(path, &err);
+    if (conf == NULL) {
+        fprintf(stderr, "modoctl: %s\n", err);
+        free(err);
+        return 1;
+    }
+    base = event_base_new();
+    store = store_open(base, conf, &err);
+    if (store == NULL) {
+        fprintf(stderr, "modoctl: %s\n", err);
+        free(err);
+        return 1;
+    }
+    if (strcmp(argv[0], "db") == 0 && argc == 2 && strcmp(argv[1], "init") == 0)
+        rc = db_init(store, false);
+    else if (strcmp(argv[0], "db") == 0 && argc == 2 && strcmp(argv[1], "add-modo-objects") == 0)
+        rc = db_init(store, true);
+    else if (strcmp(argv[0], "ask") == 0 && argc >= 2)
+        rc = ask(store, argv[1], argc - 2, argv + 2);
+    else if (strcmp(argv[0], "demo") == 0 && argc == 1)
+        rc = demo(store);
+    else {
+        usage(stderr);
+        rc = 2;
+    }
+    store_close(&store);
+    event_base_free(base);
+    conf_free(&conf);
+    return rc;
+}
