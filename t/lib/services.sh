@@ -149,3 +149,140 @@ EOC
 stop_redis() {
     kill_pidfile "$T/run/redis.pid" KILL
 }
+
+# start_postfix: a private Postfix instance, smtpd on 127.0.0.1:$POSTFIX_PORT, mail that
+# would leave the machine bounces through error:. Extra main.cf lines may be given in
+# $POSTFIX_EXTRA_MAIN (appended). Log: $POSTFIX_DIR/log/maillog.
+start_postfix() {
+    POSTFIX_DIR=$T/postfix
+    POSTFIX_PORT=$(free_port)
+    mkdir -p "$POSTFIX_DIR/etc" "$POSTFIX_DIR/queue" "$POSTFIX_DIR/data" "$POSTFIX_DIR/log"
+    chown postfix "$POSTFIX_DIR/data" "$POSTFIX_DIR/log" 2>/dev/null
+    cat >"$POSTFIX_DIR/etc/main.cf" <<EOC
+compatibility_level = 3.6
+queue_directory = $POSTFIX_DIR/queue
+data_directory = $POSTFIX_DIR/data
+mail_owner = postfix
+setgid_group = postdrop
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = mx.modo.test
+mydomain = modo.test
+myorigin = \$myhostname
+mydestination =
+mynetworks = 192.0.2.1/32
+alias_maps =
+alias_database =
+local_recipient_maps =
+default_transport = error:no mail leaves the test machine
+relay_transport = error:no mail leaves the test machine
+local_transport = error:no local delivery in tests
+maillog_file = $POSTFIX_DIR/log/maillog
+maillog_file_prefixes = $POSTFIX_DIR/log
+smtpd_banner = \$myhostname ESMTP modo-test
+biff = no
+${POSTFIX_EXTRA_MAIN:-}
+EOC
+    cat >"$POSTFIX_DIR/etc/master.cf" <<EOC
+127.0.0.1:$POSTFIX_PORT inet n - n - - smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+lmtp      unix  -       -       n       -       -       lmtp
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOC
+    postfix -c "$POSTFIX_DIR/etc" check >"$T/log/postfix-check.log" 2>&1
+    postfix -c "$POSTFIX_DIR/etc" start >"$T/log/postfix-start.log" 2>&1 ||
+        { cat "$T/log/postfix-start.log" >&2; return 1; }
+    wait_port "$POSTFIX_PORT" || return 1
+    export POSTFIX_DIR POSTFIX_PORT
+}
+
+# start_dovecot: a private Dovecot 2.3, IMAP on $DOVECOT_IMAP_PORT, LMTP on
+# $DOVECOT_LMTP_PORT, auth socket for Postfix SASL at $DOVECOT_DIR/run/auth-postfix.
+# The passdb/userdb section comes from $DOVECOT_AUTH (default: a passwd-file
+# $DOVECOT_DIR/users). Mail goes to $DOVECOT_DIR/mail as the invoking user (or vmail).
+start_dovecot() {
+    DOVECOT_DIR=$T/dovecot
+    DOVECOT_CONF=$DOVECOT_DIR/dovecot.conf
+    DOVECOT_IMAP_PORT=$(free_port)
+    DOVECOT_LMTP_PORT=$(free_port)
+    mkdir -p "$DOVECOT_DIR/run" "$DOVECOT_DIR/mail" "$DOVECOT_DIR/state"
+    local mailuser
+    mailuser=$(id -un)
+    if [ "$(id -u)" = 0 ]; then
+        id vmail >/dev/null 2>&1 || useradd -r -M -d /nonexistent -s /usr/sbin/nologin vmail
+        mailuser=vmail
+        chown vmail "$DOVECOT_DIR/mail"
+    fi
+    touch "$DOVECOT_DIR/users"
+    cat >"$DOVECOT_CONF" <<EOC
+protocols = imap lmtp
+listen = 127.0.0.1
+base_dir = $DOVECOT_DIR/run
+state_dir = $DOVECOT_DIR/state
+log_path = $T/log/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_cache_size = 0
+auth_failure_delay = 0
+default_internal_user = dovecot
+default_login_user = dovenull
+mail_uid = $mailuser
+mail_gid = $(id -gn "$mailuser")
+first_valid_uid = 0
+mail_home = $DOVECOT_DIR/mail/%d/%n
+mail_location = maildir:~/Maildir
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $DOVECOT_IMAP_PORT
+  }
+}
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = $DOVECOT_LMTP_PORT
+  }
+}
+service auth {
+  unix_listener auth-postfix {
+    mode = 0666
+  }
+}
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+${DOVECOT_AUTH:-passdb {
+  driver = passwd-file
+  args = scheme=PLAIN $DOVECOT_DIR/users
+\}
+userdb {
+  driver = static
+  args = uid=$mailuser gid=$(id -gn "$mailuser")
+\}}
+EOC
+    sed -i 's/\\}/}/' "$DOVECOT_CONF"
+    dovecot -c "$DOVECOT_CONF" >"$T/log/dovecot-start.log" 2>&1 ||
+        { cat "$T/log/dovecot-start.log" "$T/log/dovecot.log" >&2; return 1; }
+    wait_port "$DOVECOT_IMAP_PORT" || return 1
+    export DOVECOT_DIR DOVECOT_CONF DOVECOT_IMAP_PORT DOVECOT_LMTP_PORT
+}
