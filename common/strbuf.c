@@ -116,6 +116,22 @@ void strbuf_reset(struct strbuf *sb)
     strbuf_truncate(sb, 0);
 }
 
+int strbuf_read_file(struct strbuf *sb, const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    char buf[8192];
+    size_t n;
+    int err;
+
+    if (fp == NULL)
+        return -1;
+    while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+        strbuf_append(sb, buf, n);
+    err = ferror(fp);
+    fclose(fp);
+    return err ? -1 : 0;
+}
+
 char *strbuf_steal(struct strbuf *sb)
 {
     char *p;

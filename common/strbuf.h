@@ -25,6 +25,8 @@ void strbuf_putc(struct strbuf *sb, char c);
 void strbuf_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strbuf_truncate(struct strbuf *sb, size_t len);
 void strbuf_reset(struct strbuf *sb);
+/* Append a whole file; 0, or -1 with errno set. */
+int strbuf_read_file(struct strbuf *sb, const char *path);
 /* Hand the buffer to the caller (who frees it) and reset sb. */
 char *strbuf_steal(struct strbuf *sb);
 void strbuf_free(struct strbuf *sb);

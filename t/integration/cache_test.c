@@ -11,6 +11,7 @@
  *    again.
  */
 #include "tap.h"
+#include "testutil.h"
 
 #include "cache.h"
 #include "conf.h"
@@ -32,31 +33,13 @@ struct got {
     char *rows;
 };
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void collect(const struct store_answer *ans, void *arg)
 {
     struct got *g = arg;
-    char **rows = xcalloc(ans->nrows + 1, sizeof(*rows));
-    struct strbuf out = STRBUF_INIT;
-    size_t r;
 
     g->done = true;
     g->status = ans->status;
-    for (r = 0; r < ans->nrows; r++)
-        rows[r] = xstrdup(ans->cells[r * ans->ncols] ? ans->cells[r * ans->ncols] : "NULL");
-    qsort(rows, ans->nrows, sizeof(*rows), cmp_str);
-    for (r = 0; r < ans->nrows; r++) {
-        if (r)
-            strbuf_putc(&out, ';');
-        strbuf_puts(&out, rows[r]);
-        free(rows[r]);
-    }
-    free(rows);
-    g->rows = strbuf_steal(&out);
+    g->rows = answer_text(ans, 1);
 }
 
 static struct got cask(struct cache *c, enum store_question q, const char *key)
@@ -129,21 +112,6 @@ static struct conf *make_conf(const char *url, const char *redis, int l1_size)
     return conf;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *fp = fopen(path, "r");
-    struct strbuf sb = STRBUF_INIT;
-    char buf[4096];
-    size_t n;
-
-    if (fp == NULL)
-        return NULL;
-    while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-        strbuf_append(&sb, buf, n);
-    fclose(fp);
-    return strbuf_steal(&sb);
-}
-
 int main(int argc, char **argv)
 {
     struct conf *conf, *conf_nol1, *conf_writer;
@@ -173,7 +141,7 @@ int main(int argc, char **argv)
     store2 = store_open(base, conf_nol1, &err);
     if (!ok(writer && store && store2, "open three stores on %s", argv[1]))
         return done_testing();
-    fixture = slurp(argv[2]);
+    fixture = slurp(argv[2], NULL);
     ok(store_exec_script(writer, store_schema_sql(writer), &err) == 0 &&
            store_exec_script(writer, store_objects_sql(writer), &err) == 0 &&
            store_exec_script(writer, fixture, &err) == 0,

@@ -5,6 +5,7 @@
  * The database must be empty: the schema and modo's objects are created first.
  */
 #include "tap.h"
+#include "testutil.h"
 
 #include "conf.h"
 #include "log.h"
@@ -23,42 +24,16 @@ struct got {
     time_t valid_until;
 };
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void collect(const struct store_answer *ans, void *arg)
 {
     struct got *g = arg;
-    char **rows = xcalloc(ans->nrows + 1, sizeof(*rows));
-    struct strbuf out = STRBUF_INIT;
-    size_t r, c;
 
     g->status = ans->status;
     g->affected = ans->affected;
     g->valid_until = ans->valid_until;
     if (ans->status < 0)
         diag("error: %s", ans->error);
-    for (r = 0; r < ans->nrows; r++) {
-        struct strbuf row = STRBUF_INIT;
-        for (c = 0; c < ans->ncols; c++) {
-            const char *v = ans->cells[r * ans->ncols + c];
-            if (c)
-                strbuf_putc(&row, '|');
-            strbuf_puts(&row, v ? v : "NULL");
-        }
-        rows[r] = strbuf_steal(&row);
-    }
-    qsort(rows, ans->nrows, sizeof(*rows), cmp_str);
-    for (r = 0; r < ans->nrows; r++) {
-        if (r)
-            strbuf_putc(&out, ';');
-        strbuf_puts(&out, rows[r]);
-        free(rows[r]);
-    }
-    free(rows);
-    g->rows = strbuf_steal(&out);
+    g->rows = answer_text(ans, 0);
 }
 
 static struct got ask(enum store_question q, const char *a0, const char *a1, const char *a2)
@@ -95,21 +70,6 @@ static long long generation_now(void)
     return v;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *fp = fopen(path, "r");
-    struct strbuf sb = STRBUF_INIT;
-    char buf[4096];
-    size_t n;
-
-    if (fp == NULL)
-        return NULL;
-    while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-        strbuf_append(&sb, buf, n);
-    fclose(fp);
-    return strbuf_steal(&sb);
-}
-
 int main(int argc, char **argv)
 {
     struct event_base *base = event_base_new();
@@ -139,7 +99,7 @@ int main(int argc, char **argv)
     ok(store_exec_script(store, store_schema_sql(store), &err) == 0, "create schema") || (diag("%s", err), 0);
     ok(store_exec_script(store, store_objects_sql(store), &err) == 0, "create modo objects") || (diag("%s", err), 0);
     ok(store_exec_script(store, store_objects_sql(store), &err) == 0, "modo objects re-applied") || (diag("%s", err), 0);
-    fixture = slurp(argv[2]);
+    fixture = slurp(argv[2], NULL);
     ok(fixture != NULL && store_exec_script(store, fixture, &err) == 0, "load fixture") || (diag("%s", err), 0);
     free(fixture);
 
