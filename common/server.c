@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SERVER_MAX_LISTENERS 16
@@ -491,6 +492,8 @@ int server_run(struct server *srv, server_worker_init_cb *init)
 {
     int nworkers = (int)conf_int(srv->conf, srv->section, "workers");
     pid_t *pids;
+    time_t *started;
+    sigset_t stop_signals, saved_mask;
     int i, status, rc = 0;
 
     drop_privileges(srv);
@@ -498,20 +501,41 @@ int server_run(struct server *srv, server_worker_init_cb *init)
     if (nworkers == 1)
         return worker_main(srv, init);
     pids = xcalloc((size_t)nworkers, sizeof(*pids));
-    signal(SIGTERM, parent_on_signal);
-    signal(SIGINT, parent_on_signal);
-    signal(SIGHUP, parent_on_signal);
+    started = xcalloc((size_t)nworkers, sizeof(*started));
+    {
+        /* no SA_RESTART: wait() must return when a signal arrives */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = parent_on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+    }
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGHUP);
     for (;;) {
         for (i = 0; i < nworkers; i++) {
             if (pids[i] > 0 || parent_signal == SIGTERM || parent_signal == SIGINT)
                 continue;
+            if (started[i] != 0 && time(NULL) - started[i] < 1)
+                sleep(1); /* a worker that dies at once must not make us spin */
+            if (parent_signal == SIGTERM || parent_signal == SIGINT)
+                break;
+            started[i] = time(NULL);
+            /* a signal between fork and the child's own handlers must not be lost */
+            sigprocmask(SIG_BLOCK, &stop_signals, &saved_mask);
             pids[i] = fork();
             if (pids[i] == 0) {
                 signal(SIGTERM, SIG_DFL);
                 signal(SIGINT, SIG_DFL);
                 signal(SIGHUP, SIG_DFL);
+                sigprocmask(SIG_SETMASK, &saved_mask, NULL);
                 exit(worker_main(srv, init));
             }
+            sigprocmask(SIG_SETMASK, &saved_mask, NULL);
             if (pids[i] < 0) {
                 log_error("cannot fork a worker: %s", strerror(errno));
                 pids[i] = 0;
@@ -541,11 +565,11 @@ int server_run(struct server *srv, server_worker_init_cb *init)
                     if (parent_signal == 0)
                         log_warning("%s: worker %ld exited (status %d): restarting",
                                     srv->section, (long)pid, status);
-                    sleep(0);
                 }
         }
     }
     free(pids);
+    free(started);
     log_info("%s: stopped", srv->section);
     return rc;
 }

@@ -286,3 +286,17 @@ EOC
     wait_port "$DOVECOT_IMAP_PORT" || return 1
     export DOVECOT_DIR DOVECOT_CONF DOVECOT_IMAP_PORT DOVECOT_LMTP_PORT
 }
+
+# wait_exit PID [SECONDS]: wait for a child of this shell to exit, at most SECONDS
+# (default 10), then SIGKILL it; returns its exit status (a test never hangs).
+wait_exit() {
+    local pid=$1 st
+    for _ in $(seq $((${2:-10} * 20))); do
+        st=$(ps -o stat= -p "$pid" 2>/dev/null)
+        case "$st" in "" | Z*) break ;; esac
+        sleep 0.05
+    done
+    st=$(ps -o stat= -p "$pid" 2>/dev/null)
+    case "$st" in "" | Z*) ;; *) kill -KILL "$pid" 2>/dev/null ;; esac
+    wait "$pid"
+}
