@@ -58,5 +58,9 @@ run_tap() {
     done <"$out"
     if [ "$status" != 0 ] && [ -s "$out.err" ]; then sed 's/^/# stderr: /' "$out.err" | tail -20; fi
     [ -n "$planned" ] || tap_ok 1 "[$label] finished with a plan (exit $status)"
+    # a failed assertion already counted; any other non-zero exit (a crash, a sanitizer report) is one more
+    if [ "$status" != 0 ] && [ "$status" != 1 ] || { [ "$status" = 1 ] && ! grep -q '^not ok' "$out"; }; then
+        tap_ok 1 "[$label] exited with status $status"
+    fi
     rm -f "$out" "$out.err"
 }
