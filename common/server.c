@@ -41,6 +41,7 @@ struct server_reply {
 
 struct server_conn {
     struct server *server;
+    const char *tag; /* of the listener that accepted it */
     struct bufferevent *bev;
     struct server_conn *prev, *next;
     struct server_reply *head, *tail;
@@ -53,6 +54,7 @@ struct server {
     const char *section;
     const struct server_protocol *proto;
     int fds[SERVER_MAX_LISTENERS];
+    char *tags[SERVER_MAX_LISTENERS];
     size_t nfds;
     struct evconnlistener *listeners[SERVER_MAX_LISTENERS];
     struct event_base *base;
@@ -64,6 +66,7 @@ struct server {
     bool stopping, limit_logged;
     void *state;
     server_reload_cb *reload;
+    const char *(*validate_tag)(const char *tag);
 };
 
 /* ---- listeners ---- */
@@ -143,7 +146,7 @@ static int listen_unix(const struct server *srv, const char *path)
     return fd;
 }
 
-static void add_fd(struct server *srv, int fd, const char *spec)
+static void add_fd(struct server *srv, int fd, const char *spec, const char *tag)
 {
     if (srv->nfds == SERVER_MAX_LISTENERS)
         log_fatal("[%s] listen: too many endpoints (at most %d)", srv->section,
@@ -151,6 +154,7 @@ static void add_fd(struct server *srv, int fd, const char *spec)
     if (fd < 0)
         log_fatal("[%s] listen: cannot listen on %s: %s", srv->section, spec, strerror(errno));
     evutil_make_socket_nonblocking(fd);
+    srv->tags[srv->nfds] = xstrdup(tag);
     srv->fds[srv->nfds++] = fd;
 }
 
@@ -160,12 +164,19 @@ static void open_listeners(struct server *srv)
     char *save = NULL, *spec;
 
     for (spec = strtok_r(specs, " ,\t", &save); spec != NULL; spec = strtok_r(NULL, " ,\t", &save)) {
+        const char *tag = "";
+        char *eq = strchr(spec, '=');
+        if (eq != NULL) { /* TAG=ENDPOINT: the daemon tells its listeners apart */
+            *eq = '\0';
+            tag = spec;
+            spec = eq + 1;
+        }
         if (strncmp(spec, "inet:", 5) == 0) {
-            add_fd(srv, listen_inet(spec + 5), spec);
+            add_fd(srv, listen_inet(spec + 5), spec, tag);
         } else if (strncmp(spec, "unix:", 5) == 0) {
-            add_fd(srv, listen_unix(srv, spec + 5), spec);
+            add_fd(srv, listen_unix(srv, spec + 5), spec, tag);
         } else if (strncmp(spec, "fd:", 3) == 0) {
-            add_fd(srv, atoi(spec + 3) > 2 ? atoi(spec + 3) : -1, spec);
+            add_fd(srv, atoi(spec + 3) > 2 ? atoi(spec + 3) : -1, spec, tag);
         } else if (strcmp(spec, "systemd") == 0) {
             const char *pid = getenv("LISTEN_PID"), *n = getenv("LISTEN_FDS");
             int i, count = n ? atoi(n) : 0;
@@ -173,10 +184,16 @@ static void open_listeners(struct server *srv)
                 log_fatal("[%s] listen: systemd: no sockets passed (LISTEN_PID/LISTEN_FDS)",
                           srv->section);
             for (i = 0; i < count; i++)
-                add_fd(srv, 3 + i, spec);
+                add_fd(srv, 3 + i, spec, tag);
         } else {
-            log_fatal("[%s] listen: \"%s\" is not inet:HOST:PORT, unix:PATH, fd:N or systemd",
+            log_fatal("[%s] listen: \"%s\" is not [TAG=]inet:HOST:PORT, unix:PATH, fd:N or systemd",
                       srv->section, spec);
+        }
+        if (srv->validate_tag != NULL) {
+            const char *why = srv->validate_tag(tag);
+            if (why != NULL)
+                log_fatal("[%s] listen: %s%s%s: %s", srv->section, tag, tag[0] ? "=" : "", spec,
+                          why);
         }
     }
     free(specs);
@@ -314,10 +331,16 @@ static void conn_event(struct bufferevent *bev, short what, void *arg)
         conn_free(c);
 }
 
+struct listener_ctx {
+    struct server *srv;
+    const char *tag;
+};
+
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
                       void *arg)
 {
-    struct server *srv = arg;
+    struct listener_ctx *lc = arg;
+    struct server *srv = lc->srv;
     struct server_conn *c;
     struct timeval idle = {srv->idle_ms / 1000, (srv->idle_ms % 1000) * 1000};
 
@@ -335,6 +358,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     srv->limit_logged = false;
     c = xcalloc(1, sizeof(*c));
     c->server = srv;
+    c->tag = lc->tag;
     c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
     bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
     bufferevent_set_timeouts(c->bev, &idle, NULL);
@@ -401,8 +425,16 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 struct server *server_new(const struct conf *conf, const char *section,
                           const struct server_protocol *proto)
 {
+    return server_new_tagged(conf, section, proto, NULL);
+}
+
+struct server *server_new_tagged(const struct conf *conf, const char *section,
+                                 const struct server_protocol *proto,
+                                 const char *(*validate_tag)(const char *tag))
+{
     struct server *srv = xcalloc(1, sizeof(*srv));
 
+    srv->validate_tag = validate_tag;
     srv->conf = conf;
     srv->section = section;
     srv->proto = proto;
@@ -447,13 +479,16 @@ static void drop_privileges(struct server *srv)
 
 static int worker_main(struct server *srv, server_worker_init_cb *init)
 {
+    struct listener_ctx lcs[SERVER_MAX_LISTENERS];
     size_t i;
 
     srv->base = event_base_new();
     if (srv->base == NULL)
         log_fatal("cannot create the event loop");
     for (i = 0; i < srv->nfds; i++) {
-        srv->listeners[i] = evconnlistener_new(srv->base, on_accept, srv,
+        lcs[i].srv = srv;
+        lcs[i].tag = srv->tags[i];
+        srv->listeners[i] = evconnlistener_new(srv->base, on_accept, &lcs[i],
                                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1,
                                                srv->fds[i]);
         if (srv->listeners[i] == NULL)
@@ -597,4 +632,22 @@ void *server_conn_data(struct server_conn *c)
 struct server *server_conn_server(struct server_conn *c)
 {
     return c->server;
+}
+
+const char *server_conn_tag(struct server_conn *c)
+{
+    return c->tag;
+}
+
+void server_free(struct server **srvp)
+{
+    struct server *srv = *srvp;
+    size_t i;
+
+    if (srv == NULL)
+        return;
+    for (i = 0; i < srv->nfds; i++)
+        free(srv->tags[i]);
+    free(srv);
+    *srvp = NULL;
 }

@@ -48,6 +48,15 @@ typedef void server_reload_cb(struct server *server, void *state);
 /* Bind every listener of conf's [section]; fatal on error (named by setting). */
 struct server *server_new(const struct conf *conf, const char *section,
                           const struct server_protocol *proto);
+/*
+ * The same, for daemons that tell listeners apart: each listen entry may be
+ * TAG=ENDPOINT; validate_tag returns NULL for a tag it accepts, else why not
+ * (startup is fatal then). server_conn_tag() is the tag ("" if none).
+ */
+struct server *server_new_tagged(const struct conf *conf, const char *section,
+                                 const struct server_protocol *proto,
+                                 const char *(*validate_tag)(const char *tag));
+void server_free(struct server **server);
 void server_set_reload(struct server *server, server_reload_cb *cb);
 /* Drop privileges, fork workers, run until SIGTERM. Returns the exit status. */
 int server_run(struct server *server, server_worker_init_cb *init);
@@ -60,6 +69,7 @@ struct event_base *server_base(struct server *server);
 void server_conn_set_data(struct server_conn *conn, void *data);
 void *server_conn_data(struct server_conn *conn);
 struct server *server_conn_server(struct server_conn *conn);
+const char *server_conn_tag(struct server_conn *conn);
 
 /* Reserve the next place in the connection's reply order. */
 struct server_reply *server_reply_begin(struct server_conn *conn);

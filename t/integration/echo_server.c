@@ -99,6 +99,6 @@ int main(int argc, char **argv)
     srv = server_new(conf, "lookupd", &echo_proto);
     rc = server_run(srv, echo_init);
     conf_free(&conf);
-    free(srv);
+    server_free(&srv);
     return rc;
 }

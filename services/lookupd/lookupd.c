@@ -1,0 +1,272 @@
+/*
+ * modo-lookupd - Postfix lookup tables over socketmap and tcp_table.
+ *
+ * One socketmap endpoint serves every map by name
+ * (socketmap:unix:private/modo-lookupd:aliases); a tcp_table endpoint serves
+ * one map, named by its listener tag (listen = tcp:aliases=inet:127.0.0.1:10001).
+ * Requests may be pipelined and are answered in order; answers come from the
+ * cache (L1, Redis) or the store. A database that cannot answer gives TEMP
+ * (tcp: 400), never NOTFOUND. See modo-lookupd(8).
+ *
+ * Usage: modo-lookupd [-c modo.conf] [-f]   (-f: log to stderr)
+ */
+#include "cache.h"
+#include "conf.h"
+#include "log.h"
+#include "maps.h"
+#include "netstring.h"
+#include "server.h"
+#include "store.h"
+#include "strbuf.h"
+#include "tcptable.h"
+
+#include <event2/event.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The daemon's single context. */
+struct lookupd {
+    const char *conf_path;
+    struct conf *conf;
+    struct map_config maps;
+    struct store *store;
+    struct cache *cache;
+    unsigned long long requests, tempfails;
+};
+
+static struct lookupd ld;
+
+struct pending {
+    struct server_reply *reply;
+    bool tcp;
+    enum map_kind kind;
+    char *key;
+    struct timespec start;
+};
+
+static double elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) * 1000.0 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void lookup_done(const struct map_result *res, void *arg)
+{
+    struct pending *p = arg;
+    struct strbuf out = STRBUF_INIT;
+    static const char *const names[] = {"OK", "NOTFOUND", "TEMP"};
+
+    if (res->status == MAP_TEMPFAIL) {
+        ld.tempfails++;
+        log_warning("%s: %s: temporary failure: %.*s", ld.maps.names[p->kind], p->key,
+                    (int)res->len, res->data);
+    }
+    if (p->tcp) {
+        int code = res->status == MAP_FOUND ? 200 : res->status == MAP_NOTFOUND ? 500 : 400;
+        if (res->status == MAP_NOTFOUND)
+            tcptable_reply(&out, code, "not-found", 9);
+        else
+            tcptable_reply(&out, code, res->data, res->len);
+    } else {
+        enum socketmap_status st = res->status == MAP_FOUND      ? SOCKETMAP_OK
+                                   : res->status == MAP_NOTFOUND ? SOCKETMAP_NOTFOUND
+                                                                 : SOCKETMAP_TEMP;
+        if (socketmap_reply(&out, st, res->data, res->len) != st)
+            log_warning("%s: %s: reply larger than Postfix accepts: answered TEMP",
+                        ld.maps.names[p->kind], p->key);
+    }
+    if (log_debug_enabled())
+        log_debug("map=%s key=%s status=%s data=%.*s (%.3f ms)", ld.maps.names[p->kind], p->key,
+                  names[res->status], res->status == MAP_NOTFOUND ? 0 : (int)res->len,
+                  res->data ? res->data : "", elapsed_ms(&p->start));
+    server_reply_finish(p->reply, out.data, out.len);
+    strbuf_free(&out);
+    free(p->key);
+    free(p);
+}
+
+static void start_lookup(struct server_conn *conn, bool tcp, enum map_kind kind, const char *key,
+                         size_t klen)
+{
+    struct pending *p = xcalloc(1, sizeof(*p));
+
+    ld.requests++;
+    p->reply = server_reply_begin(conn);
+    p->tcp = tcp;
+    p->kind = kind;
+    p->key = xstrndup(key, klen);
+    clock_gettime(CLOCK_MONOTONIC, &p->start);
+    map_lookup(ld.cache, &ld.maps, kind, key, klen, lookup_done, p);
+}
+
+static long socketmap_data(struct server_conn *conn, const char *data, size_t len)
+{
+    size_t pos = 0;
+
+    for (;;) {
+        const char *payload, *name, *key, *err;
+        size_t plen, nlen, klen, used;
+        enum codec_status st = netstring_decode(data + pos, len - pos, SOCKETMAP_MAX_QUERY,
+                                                &payload, &plen, &used, &err);
+        int kind;
+
+        if (st == CODEC_NEED_MORE)
+            return (long)pos;
+        if (st != CODEC_OK) {
+            log_warning("socketmap client: %s: disconnecting", err);
+            return -1;
+        }
+        pos += used;
+        if (socketmap_request_split(payload, plen, &name, &nlen, &key, &klen) < 0) {
+            struct strbuf out = STRBUF_INIT;
+            socketmap_reply(&out, SOCKETMAP_PERM, "request is not \"map key\"", 24);
+            server_reply(conn, out.data, out.len);
+            strbuf_free(&out);
+            continue;
+        }
+        kind = map_by_name(&ld.maps, name, nlen);
+        if (kind < 0) {
+            struct strbuf out = STRBUF_INIT, msg = STRBUF_INIT;
+            strbuf_printf(&msg, "unknown map %.*s", (int)(nlen > 100 ? 100 : nlen), name);
+            socketmap_reply(&out, SOCKETMAP_PERM, msg.data, msg.len);
+            server_reply(conn, out.data, out.len);
+            log_warning("socketmap client asked for unknown map \"%s\"", msg.data + 12);
+            strbuf_free(&out);
+            strbuf_free(&msg);
+            continue;
+        }
+        start_lookup(conn, false, (enum map_kind)kind, key, klen);
+    }
+}
+
+static long tcptable_data(struct server_conn *conn, enum map_kind kind, const char *data,
+                          size_t len)
+{
+    struct strbuf key = STRBUF_INIT;
+    size_t pos = 0;
+
+    for (;;) {
+        const char *err;
+        size_t used;
+        enum codec_status st =
+            tcptable_decode(data + pos, len - pos, TCPTABLE_MAX_QUERY, &key, &used, &err);
+
+        if (st == CODEC_NEED_MORE) {
+            strbuf_free(&key);
+            return (long)pos;
+        }
+        if (st == CODEC_ERROR) {
+            log_warning("tcp_table client: %s: disconnecting", err);
+            strbuf_free(&key);
+            return -1;
+        }
+        pos += used;
+        if (st == CODEC_BAD_REQUEST) {
+            struct strbuf out = STRBUF_INIT;
+            tcptable_reply(&out, 500, err, strlen(err));
+            server_reply(conn, out.data, out.len);
+            strbuf_free(&out);
+            continue;
+        }
+        start_lookup(conn, true, kind, key.data, key.len);
+    }
+}
+
+static long lookupd_data(struct server_conn *conn, const char *data, size_t len)
+{
+    const char *tag = server_conn_tag(conn);
+
+    if (tag[0] == '\0')
+        return socketmap_data(conn, data, len);
+    return tcptable_data(conn, (enum map_kind)map_by_name(&ld.maps, tag + 4, strlen(tag + 4)),
+                         data, len);
+}
+
+static const char *validate_tag(const char *tag)
+{
+    if (tag[0] == '\0')
+        return NULL;
+    if (strncmp(tag, "tcp:", 4) != 0)
+        return "a tag must be tcp:MAP (a tcp_table endpoint serving one map)";
+    if (map_by_name(&ld.maps, tag + 4, strlen(tag + 4)) < 0)
+        return "no map of that name (see the map_* settings)";
+    return NULL;
+}
+
+static void *worker_init(struct server *srv, struct event_base *base)
+{
+    char *err = NULL;
+
+    (void)srv;
+    ld.store = store_open(base, ld.conf, &err);
+    if (ld.store == NULL) {
+        log_error("%s", err);
+        free(err);
+        return NULL;
+    }
+    ld.cache = cache_new(base, ld.conf, ld.store);
+    return &ld;
+}
+
+static void reload(struct server *srv, void *state)
+{
+    char *err = NULL;
+    struct conf *fresh = conf_load(ld.conf_path, &err);
+
+    (void)srv;
+    (void)state;
+    if (fresh == NULL) {
+        log_error("reload: %s: keeping the running configuration", err);
+        free(err);
+        return;
+    }
+    /* what can change without a restart: the debug level */
+    log_set_debug(conf_bool(fresh, "lookupd", "debug"));
+    log_info("reloaded %s (listeners, database and cache settings need a restart)",
+             ld.conf_path);
+    conf_free(&fresh);
+}
+
+static const struct server_protocol lookupd_proto = {lookupd_data, NULL};
+
+int main(int argc, char **argv)
+{
+    bool foreground_log = false;
+    struct server *srv;
+    char *err = NULL;
+    int opt, rc;
+
+    ld.conf_path = MODO_SYSCONFDIR "/modo/modo.conf";
+    log_open("modo-lookupd", LOG_TARGET_STDERR);
+    while ((opt = getopt(argc, argv, "c:fh")) != -1) {
+        switch (opt) {
+        case 'c': ld.conf_path = optarg; break;
+        case 'f': foreground_log = true; break;
+        case 'h':
+            printf("usage: modo-lookupd [-c modo.conf] [-f]\n");
+            return 0;
+        default:
+            fprintf(stderr, "usage: modo-lookupd [-c modo.conf] [-f]\n");
+            return 2;
+        }
+    }
+    ld.conf = conf_load(ld.conf_path, &err);
+    if (ld.conf == NULL)
+        log_fatal("%s", err);
+    if (!foreground_log && strcmp(conf_str(ld.conf, "lookupd", "log"), "syslog") == 0)
+        log_open("modo-lookupd", LOG_TARGET_SYSLOG);
+    log_set_debug(conf_bool(ld.conf, "lookupd", "debug"));
+    map_config_load(&ld.maps, ld.conf);
+    srv = server_new_tagged(ld.conf, "lookupd", &lookupd_proto, validate_tag);
+    server_set_reload(srv, reload);
+    rc = server_run(srv, worker_init);
+    cache_free(&ld.cache);
+    store_close(&ld.store);
+    server_free(&srv);
+    conf_free(&ld.conf);
+    return rc;
+}

@@ -1,0 +1,350 @@
+/*
+ * maps - key forms, questions and result rewriting of every map; see maps.h.
+ *
+ * Each request builds its list of key forms up front (exact address, address
+ * without extension, @domain, domain, parent domains...), then asks one
+ * question per form until one answers; the first answer wins, as Postfix's
+ * search order for fixed-key tables.
+ */
+#include "maps.h"
+#include "cache.h"
+#include "conf.h"
+#include "log.h"
+#include "store.h"
+#include "strbuf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum form { FORM_FULL, FORM_NOEXT, FORM_ATDOMAIN, FORM_DOMAIN, FORM_PARENT };
+
+#define MAX_FORMS 64
+
+struct form_step {
+    enum store_question q;
+    enum form form;
+    char key[ADDR_MAX + 2];
+};
+
+struct request {
+    struct cache *cache;
+    const struct map_config *mc;
+    enum map_kind kind;
+    map_done_cb *cb;
+    void *arg;
+    struct addr a;
+    char noext_local[ADDR_MAX_LOCAL + 1];
+    char ext[ADDR_MAX_LOCAL + 1];
+    size_t nsteps, step;
+    struct form_step steps[MAX_FORMS];
+};
+
+void map_config_load(struct map_config *mc, const struct conf *conf)
+{
+    static const char *const settings[MAP__COUNT] = {
+        [MAP_DOMAINS] = "map_domains",
+        [MAP_DOMAIN_ALIASES] = "map_domain_aliases",
+        [MAP_ALIASES] = "map_aliases",
+        [MAP_RELAY_DOMAINS] = "map_relay_domains",
+        [MAP_TRANSPORT] = "map_transport",
+        [MAP_SPLIT_TRANSPORT] = "map_split_domains_transport",
+        [MAP_MAINTAIN] = "map_maintain",
+        [MAP_RELAY_VERIFY] = "map_relay_recipient_verification",
+        [MAP_SENDER_LOGIN] = "map_sender_login",
+    };
+    size_t i;
+
+    memset(mc, 0, sizeof(*mc));
+    for (i = 0; i < MAP__COUNT; i++)
+        snprintf(mc->names[i], sizeof(mc->names[i]), "%s", conf_str(conf, "lookupd", settings[i]));
+    snprintf(mc->delims.set, sizeof(mc->delims.set), "%s",
+             conf_str(conf, "lookupd", "recipient_delimiter"));
+    mc->delims.owner_request_special = conf_bool(conf, "lookupd", "owner_request_special");
+    mc->propagate_extensions = conf_bool(conf, "lookupd", "propagate_unmatched_extensions");
+    mc->relay_parent_match = conf_bool(conf, "lookupd", "relay_domains_match_subdomains");
+    snprintf(mc->split_transport, sizeof(mc->split_transport), "%s",
+             conf_str(conf, "lookupd", "split_domains_transport"));
+    snprintf(mc->maintain_action, sizeof(mc->maintain_action), "%s",
+             conf_str(conf, "lookupd", "maintain_action"));
+}
+
+int map_by_name(const struct map_config *mc, const char *name, size_t len)
+{
+    int i;
+
+    for (i = 0; i < MAP__COUNT; i++)
+        if (strlen(mc->names[i]) == len && memcmp(mc->names[i], name, len) == 0)
+            return i;
+    return -1;
+}
+
+static void add_step(struct request *r, enum store_question q, enum form form, const char *key)
+{
+    if (r->nsteps == MAX_FORMS || strlen(key) >= sizeof(r->steps[0].key))
+        return;
+    r->steps[r->nsteps].q = q;
+    r->steps[r->nsteps].form = form;
+    strcpy(r->steps[r->nsteps].key, key);
+    r->nsteps++;
+}
+
+/* "local@domain" for the address without its extension. */
+static void noext_address(const struct request *r, char *out, size_t size)
+{
+    size_t l = strlen(r->noext_local), d = strlen(r->a.domain);
+
+    if (l + 1 + d >= size) {
+        out[0] = '\0';
+        return;
+    }
+    memcpy(out, r->noext_local, l);
+    out[l] = '@';
+    memcpy(out + l + 1, r->a.domain, d + 1);
+}
+
+static bool has_extension(const struct request *r)
+{
+    return r->ext[0] != '\0';
+}
+
+/* Parent domains of d: "a.b.c" -> "b.c", "c" (with a leading dot when dotted). */
+static void add_parents(struct request *r, enum store_question q, const char *domain, bool dotted)
+{
+    const char *p = domain;
+    char key[ADDR_MAX_DOMAIN + 2];
+
+    while ((p = strchr(p, '.')) != NULL) {
+        if (dotted)
+            snprintf(key, sizeof(key), "%s", p);
+        else
+            snprintf(key, sizeof(key), "%s", p + 1);
+        add_step(r, q, FORM_PARENT, key);
+        p++;
+    }
+}
+
+/* Build the key forms; returns false when the key can never match (answer not found). */
+static bool build_forms(struct request *r, const char *key, size_t len)
+{
+    char domain[ADDR_MAX_DOMAIN + 1], noext[sizeof(((struct addr *)0)->full)],
+        atdom[ADDR_MAX_DOMAIN + 2];
+    const char *err = NULL, *ext;
+    bool is_addr = addr_is_address(key, len);
+    size_t n;
+
+    if (is_addr) {
+        if (addr_parse(key, len, &r->a, &err) < 0)
+            return false;
+        n = addr_split_extension(r->a.local, &r->mc->delims, &ext);
+        memcpy(r->noext_local, r->a.local, n);
+        r->noext_local[n] = '\0';
+        snprintf(r->ext, sizeof(r->ext), "%s", ext);
+        noext_address(r, noext, sizeof(noext));
+        snprintf(atdom, sizeof(atdom), "@%s", r->a.domain);
+    } else {
+        if (addr_fold_domain(key, len, domain, &err) < 0)
+            return false;
+    }
+
+    switch (r->kind) {
+    case MAP_DOMAINS:
+        if (is_addr)
+            return false;
+        add_step(r, STORE_Q_DOMAIN, FORM_DOMAIN, domain);
+        return true;
+    case MAP_DOMAIN_ALIASES:
+        if (is_addr)
+            return false;
+        add_step(r, STORE_Q_DOMAIN_ALIAS, FORM_DOMAIN, domain);
+        return true;
+    case MAP_RELAY_DOMAINS:
+        if (is_addr)
+            return false;
+        add_step(r, STORE_Q_RELAY_DOMAIN, FORM_DOMAIN, domain);
+        if (r->mc->relay_parent_match)
+            add_parents(r, STORE_Q_RELAY_DOMAIN, domain, false);
+        return true;
+    case MAP_ALIASES:
+        /* trivial-rewrite asks bare domains (virtual_alias_domains = $virtual_alias_maps) */
+        if (!is_addr)
+            return false;
+        add_step(r, STORE_Q_ALIAS_RECIPIENTS, FORM_FULL, r->a.full);
+        if (has_extension(r))
+            add_step(r, STORE_Q_ALIAS_RECIPIENTS, FORM_NOEXT, noext);
+        add_step(r, STORE_Q_ALIAS_RECIPIENTS, FORM_ATDOMAIN, atdom);
+        return true;
+    case MAP_SENDER_LOGIN:
+        /* Modoboa's query uses %u and %d, so Postfix suppresses the @domain form */
+        if (!is_addr)
+            return false;
+        add_step(r, STORE_Q_SENDER_OWNERS, FORM_FULL, r->a.full);
+        if (has_extension(r))
+            add_step(r, STORE_Q_SENDER_OWNERS, FORM_NOEXT, noext);
+        return true;
+    case MAP_MAINTAIN:
+        /* domain-only and local@ forms are suppressed by %d/%u in Modoboa's query */
+        if (!is_addr)
+            return false;
+        add_step(r, STORE_Q_MAINTENANCE, FORM_FULL, r->a.full);
+        if (has_extension(r))
+            add_step(r, STORE_Q_MAINTENANCE, FORM_NOEXT, noext);
+        return true;
+    case MAP_RELAY_VERIFY:
+        /* WHERE pattern='%d': only address keys, and both address forms share the domain */
+        if (!is_addr)
+            return false;
+        add_step(r, STORE_Q_RELAY_VERIFY, FORM_DOMAIN, r->a.domain);
+        return true;
+    case MAP_SPLIT_TRANSPORT:
+        if (!is_addr)
+            return false;
+        add_step(r, STORE_Q_SPLIT_MAILBOX, FORM_FULL, r->a.full);
+        if (has_extension(r))
+            add_step(r, STORE_Q_SPLIT_MAILBOX, FORM_NOEXT, noext);
+        return true;
+    case MAP_TRANSPORT:
+        /* each form in both tables (split domains first) before the next form */
+        if (is_addr) {
+            add_step(r, STORE_Q_SPLIT_MAILBOX, FORM_FULL, r->a.full);
+            add_step(r, STORE_Q_TRANSPORT, FORM_FULL, r->a.full);
+            if (has_extension(r)) {
+                add_step(r, STORE_Q_SPLIT_MAILBOX, FORM_NOEXT, noext);
+                add_step(r, STORE_Q_TRANSPORT, FORM_NOEXT, noext);
+            }
+            snprintf(domain, sizeof(domain), "%s", r->a.domain);
+        }
+        add_step(r, STORE_Q_TRANSPORT, FORM_DOMAIN, domain);
+        add_parents(r, STORE_Q_TRANSPORT, domain, true);
+        return true;
+    case MAP__COUNT:
+        break;
+    }
+    return false;
+}
+
+static void finish(struct request *r, enum map_status status, const char *data, size_t len)
+{
+    struct map_result res = {status, data, len};
+
+    r->cb(&res, r->arg);
+    free(r);
+}
+
+/* Append one alias result, rewritten as Postfix's mail_addr_map() would. */
+static void append_alias_result(struct request *r, enum form form, const char *v,
+                                struct strbuf *out)
+{
+    struct strbuf one = STRBUF_INIT;
+    const char *at;
+    size_t i, start;
+    bool dup = false;
+
+    if (v[0] == '@') /* domain alias: @alias -> @target keeps the local part */
+        strbuf_printf(&one, "%s%s", form == FORM_NOEXT ? r->noext_local : r->a.local, v);
+    else
+        strbuf_puts(&one, v);
+    if (form == FORM_NOEXT && r->mc->propagate_extensions && (at = strrchr(one.data, '@'))) {
+        struct strbuf ext = STRBUF_INIT;
+        strbuf_append(&ext, one.data, (size_t)(at - one.data));
+        strbuf_puts(&ext, r->ext);
+        strbuf_puts(&ext, at);
+        strbuf_free(&one);
+        one = ext;
+    }
+    /* the same address twice (self alias + keep-copy forward) is delivered once anyway */
+    for (start = 0, i = 0; i <= out->len; i++) {
+        if (i == out->len || out->data[i] == ',') {
+            if (i - start == one.len && memcmp(out->data + start, one.data, one.len) == 0)
+                dup = true;
+            start = i + 1;
+        }
+    }
+    if (!dup) {
+        if (out->len)
+            strbuf_putc(out, ',');
+        strbuf_append(out, one.data, one.len);
+    }
+    strbuf_free(&one);
+}
+
+static void ask_next(struct request *r);
+
+static void answered(const struct store_answer *ans, void *arg)
+{
+    struct request *r = arg;
+    const struct form_step *st = &r->steps[r->step];
+    struct strbuf out = STRBUF_INIT;
+    size_t i;
+
+    if (ans->status < 0) {
+        finish(r, MAP_TEMPFAIL, ans->error ? ans->error : "database error",
+               ans->error ? strlen(ans->error) : 14);
+        return;
+    }
+    if (ans->status == 0 || ans->nrows == 0) {
+        r->step++;
+        ask_next(r);
+        return;
+    }
+    switch (st->q) {
+    case STORE_Q_ALIAS_RECIPIENTS:
+        for (i = 0; i < ans->nrows; i++)
+            if (ans->cells[i * ans->ncols] != NULL && ans->cells[i * ans->ncols][0] != '\0')
+                append_alias_result(r, st->form, ans->cells[i * ans->ncols], &out);
+        break;
+    case STORE_Q_SPLIT_MAILBOX:
+        strbuf_puts(&out, r->mc->split_transport);
+        break;
+    case STORE_Q_MAINTENANCE:
+        strbuf_puts(&out, r->mc->maintain_action);
+        break;
+    default:
+        /* lists (sender logins) are comma-separated; single values as they are */
+        for (i = 0; i < ans->nrows; i++) {
+            const char *v = ans->cells[i * ans->ncols];
+            if (v == NULL || v[0] == '\0')
+                continue;
+            if (out.len)
+                strbuf_putc(&out, ',');
+            strbuf_puts(&out, v);
+        }
+        break;
+    }
+    if (out.len == 0) { /* never answer OK with empty data */
+        strbuf_free(&out);
+        r->step++;
+        ask_next(r);
+        return;
+    }
+    finish(r, MAP_FOUND, out.data, out.len);
+    strbuf_free(&out);
+}
+
+static void ask_next(struct request *r)
+{
+    const char *args[STORE_MAX_ARGS] = {NULL, NULL, NULL};
+
+    if (r->step == r->nsteps) {
+        finish(r, MAP_NOTFOUND, NULL, 0);
+        return;
+    }
+    args[0] = r->steps[r->step].key;
+    cache_ask(r->cache, r->steps[r->step].q, args, answered, r);
+}
+
+void map_lookup(struct cache *cache, const struct map_config *mc, enum map_kind kind,
+                const char *key, size_t len, map_done_cb *cb, void *arg)
+{
+    struct request *r = xcalloc(1, sizeof(*r));
+
+    r->cache = cache;
+    r->mc = mc;
+    r->kind = kind;
+    r->cb = cb;
+    r->arg = arg;
+    if (!build_forms(r, key, len)) {
+        finish(r, MAP_NOTFOUND, NULL, 0);
+        return;
+    }
+    ask_next(r);
+}
