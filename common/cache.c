@@ -128,9 +128,10 @@ int cache_decode_answer(const char *data, size_t len, struct store_answer *ans, 
         nrows > 100000 || ncols * nrows > (long long)len)
         return -1;
     n = ncols * nrows;
-    cells = xcalloc((size_t)n + 1, sizeof(*cells));
-    arena = xmalloc(len + (size_t)n + 1);
-    a = arena;
+    /* one allocation: the cell pointers, then the strings */
+    arena = xmalloc(((size_t)n + 1) * sizeof(*cells) + len + (size_t)n + 1);
+    cells = (const char **)(void *)arena;
+    a = arena + ((size_t)n + 1) * sizeof(*cells);
     for (i = 0; i < n; i++) {
         long long l;
         if (p < end && *p == '-') {
@@ -156,7 +157,6 @@ int cache_decode_answer(const char *data, size_t len, struct store_answer *ans, 
     *arena_r = arena;
     return 0;
 bad:
-    free(cells);
     free(arena);
     return -1;
 }
@@ -296,7 +296,6 @@ static void deliver_encoded(struct lookup *lk, const char *value, size_t len)
         return;
     }
     lk->cb(&ans, lk->arg);
-    free((void *)ans.cells);
     free(arena);
 }
 
@@ -377,12 +376,10 @@ static void l2_reply(redisAsyncContext *ac, void *r, void *privdata)
                 if (lk->generation == store_generation(lk->cache->store))
                     l1_put(lk->cache, lk->key, reply->str, reply->len, lk->generation, exp);
                 lk->cb(&ans, lk->arg);
-                free((void *)ans.cells);
                 free(arena);
                 lookup_free(lk);
                 return;
             }
-            free((void *)ans.cells);
             free(arena);
         }
     } else if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
@@ -439,12 +436,9 @@ void cache_ask(struct cache *c, enum store_question q, const char *const *args, 
         lru_push_front(c, e);
         strbuf_free(&key);
         {
-            /* copy: the callback may cause this entry to be evicted */
-            char *v = xstrndup(e->value, e->value_len);
-            size_t vlen = e->value_len;
+            /* decoding copies every cell: the callback may evict the entry meanwhile */
             struct lookup tmp = {.cb = cb, .arg = arg};
-            deliver_encoded(&tmp, v, vlen);
-            free(v);
+            deliver_encoded(&tmp, e->value, e->value_len);
         }
         return;
     }

@@ -45,6 +45,7 @@ void cache_get_stats(const struct cache *cache, struct cache_stats *st);
 
 /* Encoding of an answer as stored in L1 and L2; decode returns -1 on garbage. */
 char *cache_encode_answer(const struct store_answer *ans, size_t *len_r);
+/* On success, ans->cells and every string point into *arena_r: free(*arena_r) frees all. */
 int cache_decode_answer(const char *data, size_t len, struct store_answer *ans, char **arena_r);
 
 #endif

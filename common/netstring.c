@@ -101,8 +101,21 @@ enum socketmap_status socketmap_reply(struct strbuf *out, enum socketmap_status 
             len = SOCKETMAP_MAX_REPLY - wlen - 1;
         }
     }
-    strbuf_printf(out, "%zu:%s ", wlen + 1 + len, word);
-    strbuf_append(out, data, len);
-    strbuf_putc(out, ',');
+    {
+        /* the hot path of every lookup: no printf */
+        char digits[24];
+        size_t n = wlen + 1 + len, d = sizeof(digits);
+        do {
+            digits[--d] = (char)('0' + n % 10);
+            n /= 10;
+        } while (n > 0);
+        strbuf_reserve(out, sizeof(digits) - d + 1 + wlen + 1 + len + 1);
+        strbuf_append(out, digits + d, sizeof(digits) - d);
+        strbuf_putc(out, ':');
+        strbuf_append(out, word, wlen);
+        strbuf_putc(out, ' ');
+        strbuf_append(out, data, len);
+        strbuf_putc(out, ',');
+    }
     return status;
 }

@@ -27,6 +27,7 @@ static const struct question_info questions[STORE_Q__COUNT] = {
     [STORE_Q_DOMAIN_ALIAS] = {"domain_alias", 1, false, false},
     [STORE_Q_RELAY_DOMAIN] = {"relay_domain", 1, false, false},
     [STORE_Q_ALIAS_RECIPIENTS] = {"alias_recipients", 1, false, true},
+    [STORE_Q_ALIAS_FORMS] = {"alias_forms", 3, false, true},
     [STORE_Q_SENDER_OWNERS] = {"sender_owners", 1, true, false},
     [STORE_Q_TRANSPORT] = {"transport", 1, false, false},
     [STORE_Q_SPLIT_MAILBOX] = {"split_mailbox", 1, true, false},

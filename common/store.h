@@ -41,6 +41,12 @@ enum store_question {
     STORE_Q_RELAY_DOMAIN,
     /* args: address or @domain. The recipients of every enabled, unexpired alias. */
     STORE_Q_ALIAS_RECIPIENTS,
+    /*
+     * args: up to three key forms (address, address without extension, @domain; repeat one
+     * when there are fewer). Rows: matched alias address, recipient, for every form at
+     * once, so a lookup costs one round trip whatever form matches.
+     */
+    STORE_Q_ALIAS_FORMS,
     /* args: full address. The logins allowed to send as it (Modoboa's five sources). */
     STORE_Q_SENDER_OWNERS,
     /* args: pattern. One row "service:next_hop". */

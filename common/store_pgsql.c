@@ -39,6 +39,11 @@ static const char *const pgsql_sql[STORE_Q__COUNT] = {
         " FROM modoboa_admin_aliasrecipient AS alr INNER JOIN admin_alias AS al"
         " ON alr.alias_id=al.id WHERE al.enabled AND al.address=$1"
         " AND (al.expire_at IS NULL OR al.expire_at>now())",
+    [STORE_Q_ALIAS_FORMS] =
+        "SELECT al.address, alr.address, floor(extract(epoch FROM al.expire_at))::bigint"
+        " FROM modoboa_admin_aliasrecipient AS alr INNER JOIN admin_alias AS al"
+        " ON alr.alias_id=al.id WHERE al.enabled AND al.address IN ($1, $2, $3)"
+        " AND (al.expire_at IS NULL OR al.expire_at>now())",
     [STORE_Q_SENDER_OWNERS] =
         "SELECT email FROM core_user WHERE email=$1 AND is_active"
         " UNION SELECT mb.address || '@' || dom.name FROM admin_mailbox mb"

@@ -34,6 +34,11 @@ static const char *const sqlite_sql[STORE_Q__COUNT] = {
         " FROM modoboa_admin_aliasrecipient AS alr INNER JOIN admin_alias AS al"
         " ON alr.alias_id=al.id WHERE al.enabled=1 AND al.address=?1"
         " AND (al.expire_at IS NULL OR al.expire_at>strftime('%Y-%m-%d %H:%M:%f','now'))",
+    [STORE_Q_ALIAS_FORMS] =
+        "SELECT al.address, alr.address, CAST(strftime('%s', al.expire_at) AS INTEGER)"
+        " FROM modoboa_admin_aliasrecipient AS alr INNER JOIN admin_alias AS al"
+        " ON alr.alias_id=al.id WHERE al.enabled=1 AND al.address IN (?1, ?2, ?3)"
+        " AND (al.expire_at IS NULL OR al.expire_at>strftime('%Y-%m-%d %H:%M:%f','now'))",
     [STORE_Q_SENDER_OWNERS] =
         "SELECT email FROM core_user WHERE email=?1 AND is_active=1"
         " UNION SELECT mb.address || '@' || dom.name FROM admin_mailbox mb"

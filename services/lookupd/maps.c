@@ -18,7 +18,7 @@
 
 enum form { FORM_FULL, FORM_NOEXT, FORM_ATDOMAIN, FORM_DOMAIN, FORM_PARENT };
 
-#define MAX_FORMS 64
+#define MAX_FORMS 16
 
 struct form_step {
     enum store_question q;
@@ -35,6 +35,8 @@ struct request {
     struct addr a;
     char noext_local[ADDR_MAX_LOCAL + 1];
     char ext[ADDR_MAX_LOCAL + 1];
+    char noext[sizeof(((struct addr *)0)->full)]; /* address without extension */
+    char atdomain[ADDR_MAX_DOMAIN + 2];           /* @domain */
     size_t nsteps, step;
     struct form_step steps[MAX_FORMS];
 };
@@ -141,6 +143,8 @@ static bool build_forms(struct request *r, const char *key, size_t len)
         snprintf(r->ext, sizeof(r->ext), "%s", ext);
         noext_address(r, noext, sizeof(noext));
         snprintf(atdom, sizeof(atdom), "@%s", r->a.domain);
+        memcpy(r->noext, noext, sizeof(r->noext));
+        memcpy(r->atdomain, atdom, sizeof(r->atdomain));
     } else {
         if (addr_fold_domain(key, len, domain, &err) < 0)
             return false;
@@ -168,10 +172,8 @@ static bool build_forms(struct request *r, const char *key, size_t len)
         /* trivial-rewrite asks bare domains (virtual_alias_domains = $virtual_alias_maps) */
         if (!is_addr)
             return false;
-        add_step(r, STORE_Q_ALIAS_RECIPIENTS, FORM_FULL, r->a.full);
-        if (has_extension(r))
-            add_step(r, STORE_Q_ALIAS_RECIPIENTS, FORM_NOEXT, noext);
-        add_step(r, STORE_Q_ALIAS_RECIPIENTS, FORM_ATDOMAIN, atdom);
+        /* full, noext and @domain in one question; the first form with rows wins */
+        add_step(r, STORE_Q_ALIAS_FORMS, FORM_FULL, r->a.full);
         return true;
     case MAP_SENDER_LOGIN:
         /* Modoboa's query uses %u and %d, so Postfix suppresses the @domain form */
@@ -287,11 +289,24 @@ static void answered(const struct store_answer *ans, void *arg)
         return;
     }
     switch (st->q) {
-    case STORE_Q_ALIAS_RECIPIENTS:
-        for (i = 0; i < ans->nrows; i++)
-            if (ans->cells[i * ans->ncols] != NULL && ans->cells[i * ans->ncols][0] != '\0')
-                append_alias_result(r, st->form, ans->cells[i * ans->ncols], &out);
+    case STORE_Q_ALIAS_FORMS: {
+        static const enum form order[] = {FORM_FULL, FORM_NOEXT, FORM_ATDOMAIN};
+        size_t f;
+        for (f = 0; f < 3 && out.len == 0; f++) {
+            const char *want = order[f] == FORM_FULL    ? r->a.full
+                               : order[f] == FORM_NOEXT ? (has_extension(r) ? r->noext : NULL)
+                                                        : r->atdomain;
+            if (want == NULL)
+                continue;
+            for (i = 0; i < ans->nrows; i++) {
+                const char *matched = ans->cells[i * ans->ncols];
+                const char *v = ans->cells[i * ans->ncols + 1];
+                if (matched != NULL && strcmp(matched, want) == 0 && v != NULL && v[0] != '\0')
+                    append_alias_result(r, order[f], v, &out);
+            }
+        }
         break;
+    }
     case STORE_Q_SPLIT_MAILBOX:
         strbuf_puts(&out, r->mc->split_transport);
         break;
@@ -329,14 +344,22 @@ static void ask_next(struct request *r)
         return;
     }
     args[0] = r->steps[r->step].key;
+    if (r->steps[r->step].q == STORE_Q_ALIAS_FORMS) {
+        args[1] = has_extension(r) ? r->noext : r->a.full;
+        args[2] = r->atdomain;
+    }
     cache_ask(r->cache, r->steps[r->step].q, args, answered, r);
 }
 
 void map_lookup(struct cache *cache, const struct map_config *mc, enum map_kind kind,
                 const char *key, size_t len, map_done_cb *cb, void *arg)
 {
-    struct request *r = xcalloc(1, sizeof(*r));
+    /* not calloc: the step keys are large and written only when used */
+    struct request *r = xmalloc(sizeof(*r));
 
+    r->nsteps = 0;
+    r->step = 0;
+    r->noext_local[0] = r->ext[0] = r->noext[0] = r->atdomain[0] = '\0';
     r->cache = cache;
     r->mc = mc;
     r->kind = kind;

@@ -73,6 +73,7 @@ static const struct {
     {"domain_alias", STORE_Q_DOMAIN_ALIAS},
     {"relay_domain", STORE_Q_RELAY_DOMAIN},
     {"alias_recipients", STORE_Q_ALIAS_RECIPIENTS},
+    {"alias_forms", STORE_Q_ALIAS_FORMS},
     {"sender_owners", STORE_Q_SENDER_OWNERS},
     {"transport", STORE_Q_TRANSPORT},
     {"split_mailbox", STORE_Q_SPLIT_MAILBOX},

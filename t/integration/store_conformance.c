@@ -139,6 +139,23 @@ int main(int argc, char **argv)
     is_int((long long)g.valid_until, 0, "answers without expiry are not time-limited");
     free(g.rows);
 
+    g = ask(STORE_Q_ALIAS_FORMS, "alias+x@test.com", "alias@test.com", "@test.com");
+    is_str(g.rows, "alias@test.com|user@test.com", "alias_forms: the form that exists answers");
+    free(g.rows);
+    g = ask(STORE_Q_ALIAS_FORMS, "nobody@test2.com", "nobody@test2.com", "@test2.com");
+    is_str(g.rows, "@test2.com|user@test.com", "alias_forms: catch-all");
+    free(g.rows);
+    g = ask(STORE_Q_ALIAS_FORMS, "user@test.com", "user@test.com", "@test.com");
+    is_str(g.rows, "user@test.com|copy@external.test;user@test.com|user@test.com;user@test.com|user@test.com",
+           "alias_forms: internal and external rows merged");
+    free(g.rows);
+    g = ask(STORE_Q_ALIAS_FORMS, "future@test.com", "future@test.com", "@test.com");
+    is_int((long long)g.valid_until, 32472144000LL, "alias_forms: valid until the expiry");
+    free(g.rows);
+    g = ask(STORE_Q_ALIAS_FORMS, "expired@test.com", "expired@test.com", "@nosuch.test");
+    ok(g.status == 0, "alias_forms: expired and missing forms: nothing");
+    free(g.rows);
+
     expect(STORE_Q_SENDER_OWNERS, "user@test.com", "user@test.com");
     expect(STORE_Q_SENDER_OWNERS, "alias@test.com", "user@test.com");
     expect(STORE_Q_SENDER_OWNERS, "shared@test.com", "user@test.com");

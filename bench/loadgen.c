@@ -1,0 +1,218 @@
+/*
+ * loadgen - concurrent lookup load against a socketmap or tcp_table server,
+ * behaving like Postfix processes: each connection sends one request, waits
+ * for the whole reply, then sends the next. Reports lookups/s and latency
+ * percentiles; replies other than found/not found count as errors.
+ *
+ *   loadgen -a inet:127.0.0.1:PORT|unix:PATH -P socketmap|tcp [-m MAP]
+ *           -c CONNECTIONS -n LOOKUPS -k KEYFILE
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <arpa/inet.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CONNS 1024
+#define BUF 131072
+
+struct conn {
+    int fd;
+    char out[2048];
+    size_t outlen, outpos;
+    char in[BUF];
+    size_t inlen;
+    double sent_at;
+};
+
+static double now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int open_conn(const char *addr)
+{
+    int fd;
+
+    if (strncmp(addr, "unix:", 5) == 0) {
+        struct sockaddr_un sun;
+        memset(&sun, 0, sizeof(sun));
+        sun.sun_family = AF_UNIX;
+        snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", addr + 5);
+        fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+            return -1;
+    } else {
+        struct sockaddr_in sin;
+        char host[256];
+        const char *colon = strrchr(addr + 5, ':');
+        int one = 1;
+        if (strncmp(addr, "inet:", 5) != 0 || colon == NULL)
+            return -1;
+        snprintf(host, sizeof(host), "%.*s", (int)(colon - addr - 5), addr + 5);
+        memset(&sin, 0, sizeof(sin));
+        sin.sin_family = AF_INET;
+        sin.sin_port = htons((unsigned short)atoi(colon + 1));
+        inet_pton(AF_INET, host, &sin.sin_addr);
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+            return -1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+    return fd;
+}
+
+/* Length of a complete reply at the start of buf, 0 if incomplete; *ok_r: found/not found. */
+static size_t reply_len(const char *buf, size_t len, int tcp, int *ok_r)
+{
+    if (tcp) {
+        const char *nl = memchr(buf, '\n', len);
+        if (nl == NULL)
+            return 0;
+        *ok_r = buf[0] == '2' || buf[0] == '5';
+        return (size_t)(nl - buf) + 1;
+    } else {
+        size_t i = 0, n = 0;
+        while (i < len && buf[i] >= '0' && buf[i] <= '9')
+            n = n * 10 + (size_t)(buf[i++] - '0');
+        if (i == len || len - i - 1 < n + 1)
+            return 0;
+        *ok_r = (n >= 2 && memcmp(buf + i + 1, "OK", 2) == 0) ||
+                (n >= 8 && memcmp(buf + i + 1, "NOTFOUND", 8) == 0);
+        return i + 1 + n + 1;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *addr = NULL, *proto = "socketmap", *map = "aliases", *keyfile = NULL;
+    long total = 100000, sent = 0, done = 0, errors = 0;
+    int nconns = 1, opt, tcp, i;
+    char **keys = NULL, line[1024];
+    size_t nkeys = 0, capkeys = 0;
+    struct conn *conns;
+    struct pollfd *pfds;
+    double *lat, t0, t1;
+    FILE *fp;
+
+    while ((opt = getopt(argc, argv, "a:P:m:c:n:k:")) != -1) {
+        switch (opt) {
+        case 'a': addr = optarg; break;
+        case 'P': proto = optarg; break;
+        case 'm': map = optarg; break;
+        case 'c': nconns = atoi(optarg); break;
+        case 'n': total = atol(optarg); break;
+        case 'k': keyfile = optarg; break;
+        default: return 2;
+        }
+    }
+    if (addr == NULL || keyfile == NULL || nconns < 1 || nconns > MAX_CONNS || total < 1) {
+        fprintf(stderr, "usage: loadgen -a ADDR -P socketmap|tcp [-m MAP] -c N -n TOTAL -k KEYS\n");
+        return 2;
+    }
+    tcp = strcmp(proto, "tcp") == 0;
+    fp = fopen(keyfile, "r");
+    if (fp == NULL) {
+        perror(keyfile);
+        return 1;
+    }
+    while (fgets(line, sizeof(line), fp)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (nkeys == capkeys) {
+            capkeys = capkeys ? capkeys * 2 : 1024;
+            keys = realloc(keys, capkeys * sizeof(*keys));
+        }
+        keys[nkeys++] = strdup(line);
+    }
+    fclose(fp);
+    if (nkeys == 0)
+        return 1;
+    conns = calloc((size_t)nconns, sizeof(*conns));
+    pfds = calloc((size_t)nconns, sizeof(*pfds));
+    lat = calloc((size_t)total, sizeof(*lat));
+    for (i = 0; i < nconns; i++) {
+        conns[i].fd = open_conn(addr);
+        if (conns[i].fd < 0) {
+            fprintf(stderr, "loadgen: cannot connect to %s: %s\n", addr, strerror(errno));
+            return 1;
+        }
+        pfds[i].fd = conns[i].fd;
+    }
+    t0 = now_us();
+    for (i = 0; i < nconns && sent < total; i++, sent++) {
+        const char *k = keys[sent % (long)nkeys];
+        struct conn *c = &conns[i];
+        if (tcp)
+            c->outlen = (size_t)snprintf(c->out, sizeof(c->out), "get %s\n", k);
+        else
+            c->outlen = (size_t)snprintf(c->out, sizeof(c->out), "%zu:%s %s,",
+                                         strlen(map) + 1 + strlen(k), map, k);
+        c->sent_at = now_us();
+        if (write(c->fd, c->out, c->outlen) != (ssize_t)c->outlen)
+            return 1;
+    }
+    while (done < total) {
+        for (i = 0; i < nconns; i++)
+            pfds[i].events = POLLIN;
+        if (poll(pfds, (nfds_t)nconns, 5000) <= 0) {
+            fprintf(stderr, "loadgen: timeout waiting for replies\n");
+            return 1;
+        }
+        for (i = 0; i < nconns; i++) {
+            struct conn *c = &conns[i];
+            ssize_t n;
+            size_t rl;
+            int okr = 0;
+            if (!(pfds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
+            if (n <= 0) {
+                fprintf(stderr, "loadgen: connection closed by the server\n");
+                return 1;
+            }
+            c->inlen += (size_t)n;
+            while ((rl = reply_len(c->in, c->inlen, tcp, &okr)) > 0) {
+                lat[done++] = now_us() - c->sent_at;
+                if (!okr)
+                    errors++;
+                memmove(c->in, c->in + rl, c->inlen - rl);
+                c->inlen -= rl;
+                if (sent < total) {
+                    const char *k = keys[sent % (long)nkeys];
+                    if (tcp)
+                        c->outlen = (size_t)snprintf(c->out, sizeof(c->out), "get %s\n", k);
+                    else
+                        c->outlen = (size_t)snprintf(c->out, sizeof(c->out), "%zu:%s %s,",
+                                                     strlen(map) + 1 + strlen(k), map, k);
+                    c->sent_at = now_us();
+                    if (write(c->fd, c->out, c->outlen) != (ssize_t)c->outlen)
+                        return 1;
+                    sent++;
+                }
+            }
+        }
+    }
+    t1 = now_us();
+    qsort(lat, (size_t)total, sizeof(*lat), cmp_double);
+    printf("lookups=%ld seconds=%.3f rate=%.0f p50_us=%.1f p99_us=%.1f errors=%ld\n", total,
+           (t1 - t0) / 1e6, total / ((t1 - t0) / 1e6), lat[total / 2], lat[total * 99 / 100],
+           errors);
+    return errors ? 3 : 0;
+}
