@@ -22,16 +22,23 @@
 #define REDIS_MAX_SLOW 3
 #define CACHE_MAX_KEY 2048
 
+/* One allocation per entry: the links, then "key\0value". Kept small: RSS matters. */
 struct l1_entry {
-    struct l1_entry *hnext;            /* hash chain */
+    struct l1_entry *hnext; /* hash chain */
     struct l1_entry *lru_prev, *lru_next;
-    char *key;                          /* "<question>:<args>" (no generation) */
-    char *value;                        /* encoded answer */
-    size_t value_len;
     int64_t generation;
-    time_t expires;                     /* wall clock seconds */
-    time_t stored_at;
+    uint32_t hash;
+    uint32_t expires;   /* wall clock seconds (uint32 lasts until 2106) */
+    uint32_t stored_at;
+    uint16_t key_len;   /* "<question id>\t<args>" (no generation) */
+    uint32_t value_len; /* encoded answer */
+    char data[];
 };
+
+static const char *l1_value(const struct l1_entry *e)
+{
+    return e->data + e->key_len + 1;
+}
 
 struct cache {
     struct event_base *base;
@@ -201,25 +208,25 @@ static void lru_push_front(struct cache *c, struct l1_entry *e)
 static struct l1_entry *l1_find(struct cache *c, const char *key)
 {
     struct l1_entry *e;
+    uint32_t h;
 
     if (c->nbuckets == 0)
         return NULL;
-    for (e = c->buckets[hash_str(key) % c->nbuckets]; e != NULL; e = e->hnext)
-        if (strcmp(e->key, key) == 0)
+    h = (uint32_t)hash_str(key);
+    for (e = c->buckets[h % c->nbuckets]; e != NULL; e = e->hnext)
+        if (e->hash == h && strcmp(e->data, key) == 0)
             return e;
     return NULL;
 }
 
 static void l1_remove(struct cache *c, struct l1_entry *e)
 {
-    struct l1_entry **pp = &c->buckets[hash_str(e->key) % c->nbuckets];
+    struct l1_entry **pp = &c->buckets[e->hash % c->nbuckets];
 
     while (*pp != e)
         pp = &(*pp)->hnext;
     *pp = e->hnext;
     lru_unlink(c, e);
-    free(e->key);
-    free(e->value);
     free(e);
     c->nentries--;
 }
@@ -228,29 +235,31 @@ static void l1_put(struct cache *c, const char *key, const char *value, size_t l
                    int64_t generation, time_t expires)
 {
     struct l1_entry *e;
-    size_t b;
+    size_t klen = strlen(key);
+    uint32_t h;
 
-    if (c->max_entries == 0)
+    if (c->max_entries == 0 || klen > UINT16_MAX || len > UINT32_MAX - 1)
         return;
     e = l1_find(c, key);
-    if (e != NULL) {
-        free(e->value);
-        lru_unlink(c, e);
-    } else {
-        if (c->nentries >= c->max_entries)
-            l1_remove(c, c->lru_tail);
-        e = xcalloc(1, sizeof(*e));
-        e->key = xstrdup(key);
-        b = hash_str(key) % c->nbuckets;
-        e->hnext = c->buckets[b];
-        c->buckets[b] = e;
-        c->nentries++;
-    }
-    e->value = xstrndup(value, len);
-    e->value_len = len;
+    if (e != NULL)
+        l1_remove(c, e); /* the new value may not fit the old allocation */
+    else if (c->nentries >= c->max_entries)
+        l1_remove(c, c->lru_tail);
+    h = (uint32_t)hash_str(key);
+    e = xmalloc(sizeof(*e) + klen + 1 + len + 1);
+    e->hash = h;
+    e->key_len = (uint16_t)klen;
+    e->value_len = (uint32_t)len;
+    memcpy(e->data, key, klen + 1);
+    memcpy(e->data + klen + 1, value, len);
+    e->data[klen + 1 + len] = '\0';
     e->generation = generation;
-    e->expires = expires;
-    e->stored_at = time(NULL);
+    e->expires = expires > (time_t)UINT32_MAX ? UINT32_MAX : (uint32_t)expires;
+    e->stored_at = (uint32_t)time(NULL);
+    e->hnext = c->buckets[h % c->nbuckets];
+    c->buckets[h % c->nbuckets] = e;
+    e->lru_prev = e->lru_next = NULL;
+    c->nentries++;
     lru_push_front(c, e);
 }
 
@@ -262,7 +271,7 @@ struct lookup {
     char *args[STORE_MAX_ARGS];
     size_t nargs;
     char *key;     /* L1 key */
-    char *l2key;   /* prefix:generation:key */
+    char *l2key;   /* prefix:generation:question:args */
     int64_t generation;
     store_cb *cb;
     void *arg;
@@ -317,9 +326,9 @@ static void store_answered(const struct store_answer *ans, void *arg)
     if (ans->status < 0) {
         struct l1_entry *e = c->stale_max_age > 0 ? l1_find(c, lk->key) : NULL;
         c->stats.store_errors++;
-        if (e != NULL && now - e->stored_at <= c->stale_max_age) {
+        if (e != NULL && now - (time_t)e->stored_at <= c->stale_max_age) {
             c->stats.stale_served++;
-            deliver_encoded(lk, e->value, e->value_len);
+            deliver_encoded(lk, l1_value(e), e->value_len);
         } else {
             lk->cb(ans, lk->arg);
         }
@@ -405,6 +414,18 @@ static void l2_timeout(evutil_socket_t fd, short what, void *arg)
     ask_store(lk);
 }
 
+/* Redis keys are readable: prefix:generation:question:arg:arg... */
+static void l2_key(struct strbuf *out, const struct cache *c, const struct lookup *lk)
+{
+    size_t i;
+
+    strbuf_printf(out, "%s:%" PRId64 ":%s", c->prefix, lk->generation, store_question_name(lk->q));
+    for (i = 0; i < lk->nargs; i++) {
+        strbuf_putc(out, ':');
+        strbuf_puts(out, lk->args[i]);
+    }
+}
+
 void cache_ask(struct cache *c, enum store_question q, const char *const *args, store_cb *cb,
                void *arg)
 {
@@ -418,10 +439,13 @@ void cache_ask(struct cache *c, enum store_question q, const char *const *args, 
         store_ask(c->store, q, args, cb, arg);
         return;
     }
-    strbuf_puts(&key, store_question_name(q));
+    /* the question by number, then its arguments; one equal to the one before is left empty
+       (alias_forms often repeats the address): shorter keys, smaller L1 */
+    strbuf_putc(&key, (char)('A' + q));
     for (i = 0; i < nargs; i++) {
-        strbuf_putc(&key, ':');
-        strbuf_puts(&key, args[i]);
+        strbuf_putc(&key, '\t');
+        if (i == 0 || strcmp(args[i], args[i - 1]) != 0)
+            strbuf_puts(&key, args[i]);
     }
     if (key.len > CACHE_MAX_KEY) {
         strbuf_free(&key);
@@ -430,7 +454,7 @@ void cache_ask(struct cache *c, enum store_question q, const char *const *args, 
     }
     now = time(NULL);
     e = l1_find(c, key.data);
-    if (e != NULL && e->generation == store_generation(c->store) && e->expires > now) {
+    if (e != NULL && e->generation == store_generation(c->store) && (time_t)e->expires > now) {
         c->stats.l1_hits++;
         lru_unlink(c, e);
         lru_push_front(c, e);
@@ -438,7 +462,7 @@ void cache_ask(struct cache *c, enum store_question q, const char *const *args, 
         {
             /* decoding copies every cell: the callback may evict the entry meanwhile */
             struct lookup tmp = {.cb = cb, .arg = arg};
-            deliver_encoded(&tmp, e->value, e->value_len);
+            deliver_encoded(&tmp, l1_value(e), e->value_len);
         }
         return;
     }
@@ -456,7 +480,7 @@ void cache_ask(struct cache *c, enum store_question q, const char *const *args, 
         struct l2_get *g = xcalloc(1, sizeof(*g));
         struct timeval tv = {c->redis_timeout_ms / 1000, (c->redis_timeout_ms % 1000) * 1000};
         struct strbuf k2 = STRBUF_INIT;
-        strbuf_printf(&k2, "%s:%" PRId64 ":%s", c->prefix, lk->generation, lk->key);
+        l2_key(&k2, c, lk);
         lk->l2key = strbuf_steal(&k2);
         g->lk = lk;
         g->timer = evtimer_new(c->base, l2_timeout, g);
@@ -468,7 +492,7 @@ void cache_ask(struct cache *c, enum store_question q, const char *const *args, 
         free(g);
     } else {
         struct strbuf k2 = STRBUF_INIT;
-        strbuf_printf(&k2, "%s:%" PRId64 ":%s", c->prefix, lk->generation, lk->key);
+        l2_key(&k2, c, lk);
         lk->l2key = strbuf_steal(&k2);
     }
     ask_store(lk);
