@@ -8,10 +8,11 @@
  *           -c CONNECTIONS -n LOOKUPS -k KEYFILE
  */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,7 +109,8 @@ int main(int argc, char **argv)
     char **keys = NULL, line[1024];
     size_t nkeys = 0, capkeys = 0;
     struct conn *conns;
-    struct pollfd *pfds;
+    struct epoll_event *evs;
+    int ep;
     double *lat, t0, t1;
     FILE *fp;
 
@@ -145,7 +147,8 @@ int main(int argc, char **argv)
     if (nkeys == 0)
         return 1;
     conns = calloc((size_t)nconns, sizeof(*conns));
-    pfds = calloc((size_t)nconns, sizeof(*pfds));
+    evs = calloc((size_t)nconns, sizeof(*evs));
+    ep = epoll_create1(0);
     lat = calloc((size_t)total, sizeof(*lat));
     for (i = 0; i < nconns; i++) {
         conns[i].fd = open_conn(addr);
@@ -153,7 +156,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "loadgen: cannot connect to %s: %s\n", addr, strerror(errno));
             return 1;
         }
-        pfds[i].fd = conns[i].fd;
+        {
+            struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+            epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev);
+        }
     }
     t0 = now_us();
     for (i = 0; i < nconns && sent < total; i++, sent++) {
@@ -169,19 +175,16 @@ int main(int argc, char **argv)
             return 1;
     }
     while (done < total) {
-        for (i = 0; i < nconns; i++)
-            pfds[i].events = POLLIN;
-        if (poll(pfds, (nfds_t)nconns, 5000) <= 0) {
+        int nev = epoll_wait(ep, evs, nconns, 5000), e;
+        if (nev <= 0) {
             fprintf(stderr, "loadgen: timeout waiting for replies\n");
             return 1;
         }
-        for (i = 0; i < nconns; i++) {
-            struct conn *c = &conns[i];
+        for (e = 0; e < nev; e++) {
+            struct conn *c = &conns[evs[e].data.u32];
             ssize_t n;
             size_t rl;
             int okr = 0;
-            if (!(pfds[i].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
             n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
             if (n <= 0) {
                 fprintf(stderr, "loadgen: connection closed by the server\n");

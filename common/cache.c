@@ -59,6 +59,7 @@ struct cache {
     redisAsyncContext *redis;
     bool redis_up, redis_enabled, redis_ever_logged;
     int redis_slow;
+    double l2_hit_rate; /* recent L2 hits / L2 lookups */
     struct event *redis_retry_ev;
     struct cache_stats stats;
 };
@@ -265,16 +266,24 @@ static void l1_put(struct cache *c, const char *key, const char *value, size_t l
 
 /* ---- lookups ---- */
 
+/*
+ * One lookup past L1. It may be waiting on Redis and on the store at once
+ * (speculation, below), so it is reference counted: one reference per
+ * outstanding party; the caller's callback runs once, with the first usable
+ * answer.
+ */
 struct lookup {
     struct cache *cache;
     enum store_question q;
     char *args[STORE_MAX_ARGS];
     size_t nargs;
-    char *key;     /* L1 key */
-    char *l2key;   /* prefix:generation:question:args */
+    char *key;   /* L1 key */
+    char *l2key; /* prefix:generation:question:args */
     int64_t generation;
     store_cb *cb;
     void *arg;
+    int refs;
+    bool delivered, store_asked;
 };
 
 struct l2_get {
@@ -282,15 +291,34 @@ struct l2_get {
     struct event *timer;
 };
 
-static void lookup_free(struct lookup *lk)
+/*
+ * When L2 rarely answers (a cold cluster, a flushed Redis), waiting for its
+ * miss before asking the database only adds a round trip to every lookup. The
+ * cache then asks both at once and uses whichever answers first. The L2 hit
+ * rate is an exponentially weighted average of recent L2 lookups.
+ */
+#define L2_RATE_WEIGHT 0.01
+#define L2_SPECULATE_BELOW 0.3
+
+static void lookup_unref(struct lookup *lk)
 {
     size_t i;
 
+    if (--lk->refs > 0)
+        return;
     for (i = 0; i < lk->nargs; i++)
         free(lk->args[i]);
     free(lk->key);
     free(lk->l2key);
     free(lk);
+}
+
+static void deliver(struct lookup *lk, const struct store_answer *ans)
+{
+    if (lk->delivered)
+        return;
+    lk->delivered = true;
+    lk->cb(ans, lk->arg);
 }
 
 static void deliver_encoded(struct lookup *lk, const char *value, size_t len)
@@ -301,10 +329,10 @@ static void deliver_encoded(struct lookup *lk, const char *value, size_t len)
     if (cache_decode_answer(value, len, &ans, &arena) < 0) {
         /* cannot happen for our own entries; treat as an error rather than guess */
         struct store_answer err = {.status = -1, .error = "corrupt cache entry"};
-        lk->cb(&err, lk->arg);
+        deliver(lk, &err);
         return;
     }
-    lk->cb(&ans, lk->arg);
+    deliver(lk, &ans);
     free(arena);
 }
 
@@ -327,12 +355,13 @@ static void store_answered(const struct store_answer *ans, void *arg)
         struct l1_entry *e = c->stale_max_age > 0 ? l1_find(c, lk->key) : NULL;
         c->stats.store_errors++;
         if (e != NULL && now - (time_t)e->stored_at <= c->stale_max_age) {
-            c->stats.stale_served++;
+            if (!lk->delivered)
+                c->stats.stale_served++;
             deliver_encoded(lk, l1_value(e), e->value_len);
         } else {
-            lk->cb(ans, lk->arg);
+            deliver(lk, ans);
         }
-        lookup_free(lk);
+        lookup_unref(lk);
         return;
     }
     exp = answer_expiry(c, ans, now);
@@ -346,19 +375,28 @@ static void store_answered(const struct store_answer *ans, void *arg)
                               (long long)(exp - now));
         free(enc);
     }
-    lk->cb(ans, lk->arg);
-    lookup_free(lk);
+    deliver(lk, ans);
+    lookup_unref(lk);
 }
 
 static void ask_store(struct lookup *lk)
 {
     const char *args[STORE_MAX_ARGS] = {lk->args[0], lk->args[1], lk->args[2]};
 
+    if (lk->store_asked)
+        return;
+    lk->store_asked = true;
+    lk->refs++;
     lk->cache->stats.misses++;
     store_ask(lk->cache->store, lk->q, args, store_answered, lk);
 }
 
 static void redis_mark_down(struct cache *c, const char *why);
+
+static void l2_rate(struct cache *c, bool hit)
+{
+    c->l2_hit_rate = c->l2_hit_rate * (1 - L2_RATE_WEIGHT) + (hit ? L2_RATE_WEIGHT : 0);
+}
 
 static void l2_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
@@ -381,12 +419,15 @@ static void l2_reply(redisAsyncContext *ac, void *r, void *privdata)
             time_t now = time(NULL);
             time_t exp = answer_expiry(lk->cache, &ans, now);
             if (exp > now) {
-                lk->cache->stats.l2_hits++;
-                if (lk->generation == store_generation(lk->cache->store))
-                    l1_put(lk->cache, lk->key, reply->str, reply->len, lk->generation, exp);
-                lk->cb(&ans, lk->arg);
+                l2_rate(lk->cache, true);
+                if (!lk->delivered) {
+                    lk->cache->stats.l2_hits++;
+                    if (lk->generation == store_generation(lk->cache->store))
+                        l1_put(lk->cache, lk->key, reply->str, reply->len, lk->generation, exp);
+                    deliver(lk, &ans);
+                }
                 free(arena);
-                lookup_free(lk);
+                lookup_unref(lk);
                 return;
             }
             free(arena);
@@ -394,7 +435,9 @@ static void l2_reply(redisAsyncContext *ac, void *r, void *privdata)
     } else if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
         lk->cache->stats.l2_errors++;
     }
+    l2_rate(lk->cache, false);
     ask_store(lk);
+    lookup_unref(lk);
 }
 
 static void l2_timeout(evutil_socket_t fd, short what, void *arg)
@@ -412,6 +455,7 @@ static void l2_timeout(evutil_socket_t fd, short what, void *arg)
     if (++c->redis_slow >= REDIS_MAX_SLOW)
         redis_mark_down(c, "not answering in time");
     ask_store(lk);
+    lookup_unref(lk);
 }
 
 /* Redis keys are readable: prefix:generation:question:arg:arg... */
@@ -429,7 +473,7 @@ static void l2_key(struct strbuf *out, const struct cache *c, const struct looku
 void cache_ask(struct cache *c, enum store_question q, const char *const *args, store_cb *cb,
                void *arg)
 {
-    struct strbuf key = STRBUF_INIT;
+    struct strbuf key = STRBUF_INIT, k2 = STRBUF_INIT;
     struct lookup *lk;
     struct l1_entry *e;
     size_t i, nargs = store_question_nargs(q);
@@ -455,15 +499,13 @@ void cache_ask(struct cache *c, enum store_question q, const char *const *args, 
     now = time(NULL);
     e = l1_find(c, key.data);
     if (e != NULL && e->generation == store_generation(c->store) && (time_t)e->expires > now) {
+        struct lookup tmp = {.cb = cb, .arg = arg};
         c->stats.l1_hits++;
         lru_unlink(c, e);
         lru_push_front(c, e);
         strbuf_free(&key);
-        {
-            /* decoding copies every cell: the callback may evict the entry meanwhile */
-            struct lookup tmp = {.cb = cb, .arg = arg};
-            deliver_encoded(&tmp, l1_value(e), e->value_len);
-        }
+        /* decoding copies every cell: the callback may evict the entry meanwhile */
+        deliver_encoded(&tmp, l1_value(e), e->value_len);
         return;
     }
     lk = xcalloc(1, sizeof(*lk));
@@ -476,26 +518,29 @@ void cache_ask(struct cache *c, enum store_question q, const char *const *args, 
     lk->generation = store_generation(c->store);
     lk->cb = cb;
     lk->arg = arg;
+    lk->refs = 1; /* ours, until the end of this function */
+    l2_key(&k2, c, lk);
+    lk->l2key = strbuf_steal(&k2);
     if (c->redis_up) {
         struct l2_get *g = xcalloc(1, sizeof(*g));
         struct timeval tv = {c->redis_timeout_ms / 1000, (c->redis_timeout_ms % 1000) * 1000};
-        struct strbuf k2 = STRBUF_INIT;
-        l2_key(&k2, c, lk);
-        lk->l2key = strbuf_steal(&k2);
         g->lk = lk;
         g->timer = evtimer_new(c->base, l2_timeout, g);
         if (redisAsyncCommand(c->redis, l2_reply, g, "GET %s", lk->l2key) == REDIS_OK) {
+            lk->refs++;
             evtimer_add(g->timer, &tv);
+            if (c->l2_hit_rate < L2_SPECULATE_BELOW) {
+                c->stats.speculations++;
+                ask_store(lk);
+            }
+            lookup_unref(lk);
             return;
         }
         event_free(g->timer);
         free(g);
-    } else {
-        struct strbuf k2 = STRBUF_INIT;
-        l2_key(&k2, c, lk);
-        lk->l2key = strbuf_steal(&k2);
     }
     ask_store(lk);
+    lookup_unref(lk);
 }
 
 /* ---- Redis connection ---- */
@@ -621,6 +666,7 @@ struct cache *cache_new(struct event_base *base, const struct conf *conf, struct
 
     c->base = base;
     c->store = store;
+    c->l2_hit_rate = 1.0; /* trust Redis until it proves useless */
     c->max_entries = (size_t)conf_int(conf, "cache", "size");
     c->nbuckets = c->max_entries ? c->max_entries + c->max_entries / 2 + 1 : 0;
     c->buckets = c->nbuckets ? xcalloc(c->nbuckets, sizeof(*c->buckets)) : NULL;

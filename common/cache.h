@@ -10,7 +10,9 @@
  * (alias expiry) live no longer than their valid_until.
  *
  * Redis is optional and never required: when it is down or slow ([redis]
- * timeout), lookups go on to the store; the connection is retried with
+ * timeout), lookups go on to the store; when it seldom has the answer (a cold
+ * or flushed Redis), the store is asked at the same time rather than after
+ * Redis's miss; the connection is retried with
  * backoff and each state change is logged once. Writes and uncacheable
  * questions pass straight through to the store.
  *
@@ -38,6 +40,7 @@ bool cache_question_cacheable(enum store_question q);
 
 struct cache_stats {
     unsigned long long l1_hits, l2_hits, misses, store_errors, stale_served, l2_errors;
+    unsigned long long speculations; /* database asked without waiting for Redis */
     size_t l1_entries;
     bool redis_up;
 };

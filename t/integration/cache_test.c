@@ -196,6 +196,35 @@ int main(int argc, char **argv)
     cache_get_stats(cache2, &st);
     ok(st.l2_hits == 1, "from Redis (L2 hits %llu, misses %llu)", st.l2_hits, st.misses);
 
+    /* 2b. a Redis that seldom answers: the database is asked at the same time */
+    {
+        int bad = 0, k;
+        char key[64];
+        for (k = 0; k < 300; k++) {
+            snprintf(key, sizeof(key), "cold%d.test", k);
+            g = cask(cache2, STORE_Q_DOMAIN, key);
+            if (g.status != 0)
+                bad++;
+            free(g.rows);
+        }
+        cache_get_stats(cache2, &st);
+        ok(bad == 0 && st.speculations > 0,
+           "cold Redis: database asked without waiting (%llu speculations), answers right",
+           st.speculations);
+        run_for_ms(50);
+        for (k = 0; k < 300; k++) {
+            snprintf(key, sizeof(key), "cold%d.test", k);
+            g = cask(cache2, STORE_Q_DOMAIN, key);
+            if (g.status != 0)
+                bad++;
+            free(g.rows);
+            run_for_ms(1); /* a daemon's loop runs on: late Redis replies are counted */
+        }
+        cache_get_stats(cache2, &st);
+        ok(bad == 0 && st.l2_hits > 250, "the same keys then come from Redis (%llu L2 hits)",
+           st.l2_hits);
+    }
+
     /* 3. kill Redis mid-run */
     fp = fopen(argv[4], "r");
     if (fp != NULL) {
