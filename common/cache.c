@@ -101,23 +101,27 @@ char *cache_encode_answer(const struct store_answer *ans, size_t *len_r)
     return strbuf_steal(&sb);
 }
 
+/* A decimal number (optionally negative) followed by ':'; advances *p. Hot: no strtoll. */
 static int parse_num(const char **p, const char *end, long long *v)
 {
-    char *e;
-    char buf[32];
-    size_t n = 0;
+    const char *q = *p;
+    bool neg = false;
+    long long n = 0;
+    int digits = 0;
 
-    while (*p + n < end && n < sizeof(buf) - 1 && (*p)[n] != ':') {
-        buf[n] = (*p)[n];
-        n++;
+    if (q < end && *q == '-') {
+        neg = true;
+        q++;
     }
-    if (*p + n >= end || (*p)[n] != ':' || n == 0)
+    while (q < end && *q >= '0' && *q <= '9') {
+        if (++digits > 18)
+            return -1;
+        n = n * 10 + (*q++ - '0');
+    }
+    if (digits == 0 || q >= end || *q != ':')
         return -1;
-    buf[n] = '\0';
-    *v = strtoll(buf, &e, 10);
-    if (*e != '\0')
-        return -1;
-    *p += n + 1;
+    *v = neg ? -n : n;
+    *p = q + 1;
     return 0;
 }
 

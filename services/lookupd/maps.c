@@ -82,11 +82,13 @@ int map_by_name(const struct map_config *mc, const char *name, size_t len)
 
 static void add_step(struct request *r, enum store_question q, enum form form, const char *key)
 {
-    if (r->nsteps == MAX_FORMS || strlen(key) >= sizeof(r->steps[0].key))
+    size_t len = strlen(key);
+
+    if (r->nsteps == MAX_FORMS || len >= sizeof(r->steps[0].key))
         return;
     r->steps[r->nsteps].q = q;
     r->steps[r->nsteps].form = form;
-    strcpy(r->steps[r->nsteps].key, key);
+    memcpy(r->steps[r->nsteps].key, key, len + 1);
     r->nsteps++;
 }
 
@@ -140,11 +142,13 @@ static bool build_forms(struct request *r, const char *key, size_t len)
         n = addr_split_extension(r->a.local, &r->mc->delims, &ext);
         memcpy(r->noext_local, r->a.local, n);
         r->noext_local[n] = '\0';
-        snprintf(r->ext, sizeof(r->ext), "%s", ext);
+        /* plain copies: this runs for every lookup */
+        memcpy(r->ext, ext, strlen(ext) + 1); /* ext is within a.local: it fits */
         noext_address(r, noext, sizeof(noext));
-        snprintf(atdom, sizeof(atdom), "@%s", r->a.domain);
-        memcpy(r->noext, noext, sizeof(r->noext));
-        memcpy(r->atdomain, atdom, sizeof(r->atdomain));
+        atdom[0] = '@';
+        memcpy(atdom + 1, r->a.domain, strlen(r->a.domain) + 1);
+        memcpy(r->noext, noext, strlen(noext) + 1);
+        memcpy(r->atdomain, atdom, strlen(atdom) + 1);
     } else {
         if (addr_fold_domain(key, len, domain, &err) < 0)
             return false;
