@@ -317,8 +317,17 @@ void server_reply_finish(struct server_reply *r, const char *data, size_t len)
         free(r);
         return;
     }
-    strbuf_append(&r->data, data, len);
-    r->done = true;
+    if (r == c->head) {
+        /* in order (the common case): straight to the output buffer, no copy kept */
+        c->head = r->next;
+        if (c->head == NULL)
+            c->tail = NULL;
+        evbuffer_add(c->out, data, len);
+        free(r);
+    } else {
+        strbuf_append(&r->data, data, len);
+        r->done = true;
+    }
     flush_replies(c);
     if (!c->in_read)
         conn_write_now(c);

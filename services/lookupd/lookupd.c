@@ -42,8 +42,8 @@ struct pending {
     struct server_reply *reply;
     bool tcp;
     enum map_kind kind;
-    char *key;
     struct timespec start;
+    char key[]; /* for logs */
 };
 
 static double elapsed_ms(const struct timespec *t0)
@@ -85,21 +85,22 @@ static void lookup_done(const struct map_result *res, void *arg)
                   res->data ? res->data : "", elapsed_ms(&p->start));
     server_reply_finish(p->reply, out.data, out.len);
     strbuf_free(&out);
-    free(p->key);
     free(p);
 }
 
 static void start_lookup(struct server_conn *conn, bool tcp, enum map_kind kind, const char *key,
                          size_t klen)
 {
-    struct pending *p = xcalloc(1, sizeof(*p));
+    struct pending *p = xmalloc(sizeof(*p) + klen + 1);
 
     ld.requests++;
     p->reply = server_reply_begin(conn);
     p->tcp = tcp;
     p->kind = kind;
-    p->key = xstrndup(key, klen);
-    clock_gettime(CLOCK_MONOTONIC, &p->start);
+    memcpy(p->key, key, klen);
+    p->key[klen] = '\0';
+    if (log_debug_enabled())
+        clock_gettime(CLOCK_MONOTONIC, &p->start);
     map_lookup(ld.cache, &ld.maps, kind, key, klen, lookup_done, p);
 }
 
