@@ -14,6 +14,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -125,14 +126,22 @@ static int parse_num(const char **p, const char *end, long long *v)
     return 0;
 }
 
-int cache_decode_answer(const char *data, size_t len, struct store_answer *ans, char **arena_r)
+/*
+ * Decode into `buf` when it is large enough (the common, small answers: no
+ * allocation on the hot path), else into a new allocation returned in *arena_r
+ * (NULL when buf was used).
+ */
+static int decode_answer(const char *data, size_t len, struct store_answer *ans, char *buf,
+                         size_t bufsize, char **arena_r)
 {
     const char *p = data, *end = data + len;
     long long status, ncols, nrows, valid, i, n;
     const char **cells;
     char *arena, *a;
+    size_t need;
 
     memset(ans, 0, sizeof(*ans));
+    *arena_r = NULL;
     if (parse_num(&p, end, &status) < 0 || parse_num(&p, end, &ncols) < 0 ||
         parse_num(&p, end, &nrows) < 0 || parse_num(&p, end, &valid) < 0)
         return -1;
@@ -140,8 +149,14 @@ int cache_decode_answer(const char *data, size_t len, struct store_answer *ans, 
         nrows > 100000 || ncols * nrows > (long long)len)
         return -1;
     n = ncols * nrows;
-    /* one allocation: the cell pointers, then the strings */
-    arena = xmalloc(((size_t)n + 1) * sizeof(*cells) + len + (size_t)n + 1);
+    /* one block: the cell pointers (aligned), then the strings */
+    need = ((size_t)n + 1) * sizeof(*cells) + len + (size_t)n + 1;
+    if (need <= bufsize) {
+        arena = buf;
+    } else {
+        arena = xmalloc(need);
+        *arena_r = arena;
+    }
     cells = (const char **)(void *)arena;
     a = arena + ((size_t)n + 1) * sizeof(*cells);
     for (i = 0; i < n; i++) {
@@ -166,11 +181,20 @@ int cache_decode_answer(const char *data, size_t len, struct store_answer *ans, 
     ans->nrows = (size_t)nrows;
     ans->valid_until = (time_t)valid;
     ans->cells = cells;
-    *arena_r = arena;
     return 0;
 bad:
-    free(arena);
+    free(*arena_r);
+    *arena_r = NULL;
     return -1;
+}
+
+int cache_decode_answer(const char *data, size_t len, struct store_answer *ans, char **arena_r)
+{
+    if (decode_answer(data, len, ans, NULL, 0, arena_r) < 0)
+        return -1;
+    if (*arena_r == NULL) /* only for a zero-size buf; keep the contract: one allocation */
+        *arena_r = xmalloc(1);
+    return 0;
 }
 
 /* ---- L1 ---- */
@@ -329,8 +353,10 @@ static void deliver_encoded(struct lookup *lk, const char *value, size_t len)
 {
     struct store_answer ans;
     char *arena = NULL;
+    /* small answers decode on the stack; aligned for the cell pointers */
+    _Alignas(max_align_t) char buf[1024];
 
-    if (cache_decode_answer(value, len, &ans, &arena) < 0) {
+    if (decode_answer(value, len, &ans, buf, sizeof(buf), &arena) < 0) {
         /* cannot happen for our own entries; treat as an error rather than guess */
         struct store_answer err = {.status = -1, .error = "corrupt cache entry"};
         deliver(lk, &err);
