@@ -1,7 +1,8 @@
 /*
  * maps - the Postfix maps modo-lookupd serves, with the search order and
  * result rewriting Postfix applies to its own SQL maps but not to socketmap
- * or tcp_table (../shared/spec/search-order.md), and Modoboa's semantics.
+ * or tcp_table (virtual(5), transport(5), access(5) key forms), with the answers
+ * of Modoboa's SQL maps.
  *
  * map_lookup() folds the key, walks the map's key forms asking the cache
  * (L1, Redis, then the store) and calls back once with the reply: found with
