@@ -36,6 +36,35 @@ static int domain_label_ok(const char *label, size_t len)
 
 int addr_fold_domain(const char *in, size_t len, char *out, const char **error_r)
 {
+    return addr_fold_domain_flags(in, len, out, 0, error_r);
+}
+
+int addr_domain_unicode(const char *domain, char *out, size_t size)
+{
+    char *u = NULL;
+
+    if (strstr(domain, "xn--") == NULL)
+        return 0;
+    if (idn2_to_unicode_8z8z(domain, &u, 0) != IDN2_OK || u == NULL)
+        return -1;
+    if (strlen(u) >= size || strcmp(u, domain) == 0) {
+        idn2_free(u);
+        return -1;
+    }
+    strcpy(out, u);
+    idn2_free(u);
+    return 1;
+}
+
+/* A label of a UTF-8 domain kept as is: no control characters, dots handled by the caller. */
+static int utf8_label_ok(const char *label, size_t len)
+{
+    return len > 0 && len <= 63 * 4 && label[0] != '-' && label[len - 1] != '-';
+}
+
+int addr_fold_domain_flags(const char *in, size_t len, char *out, int flags,
+                           const char **error_r)
+{
     char tmp[ADDR_MAX_DOMAIN * 4 + 2];
     bool ascii = true;
     size_t i, start;
@@ -65,6 +94,23 @@ int addr_fold_domain(const char *in, size_t len, char *out, const char **error_r
         tmp[i] = ascii_lower((char)c);
     }
     tmp[len] = '\0';
+    if (!ascii && (flags & ADDR_KEEP_UNICODE)) {
+        if (len > ADDR_MAX_DOMAIN) {
+            *error_r = "domain too long";
+            return -1;
+        }
+        for (start = 0, i = 0; i <= len; i++) {
+            if (i == len || tmp[i] == '.') {
+                if (!utf8_label_ok(tmp + start, i - start)) {
+                    *error_r = "invalid domain name";
+                    return -1;
+                }
+                start = i + 1;
+            }
+        }
+        memcpy(out, tmp, len + 1);
+        return 0;
+    }
     if (!ascii) {
         char *alabel = NULL;
         int rc = idn2_lookup_u8((const uint8_t *)tmp, (uint8_t **)&alabel,
@@ -102,6 +148,12 @@ int addr_fold_domain(const char *in, size_t len, char *out, const char **error_r
 }
 
 int addr_parse(const char *in, size_t len, struct addr *out, const char **error_r)
+{
+    return addr_parse_flags(in, len, out, 0, error_r);
+}
+
+int addr_parse_flags(const char *in, size_t len, struct addr *out, int flags,
+                     const char **error_r)
 {
     const char *at;
     size_t llen, i;
@@ -145,7 +197,7 @@ int addr_parse(const char *in, size_t len, struct addr *out, const char **error_
         out->local[i] = ascii_lower((char)c);
     }
     out->local[llen] = '\0';
-    if (addr_fold_domain(at + 1, len - llen - 1, out->domain, error_r) < 0)
+    if (addr_fold_domain_flags(at + 1, len - llen - 1, out->domain, flags, error_r) < 0)
         return -1;
     memcpy(out->full, out->local, llen);
     out->full[llen] = '@';

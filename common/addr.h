@@ -36,6 +36,23 @@ int addr_fold_domain(const char *in, size_t len, char *out, const char **error_r
 /* Parse and fold "local@domain". */
 int addr_parse(const char *in, size_t len, struct addr *out, const char **error_r);
 
+/*
+ * The same, keeping a UTF-8 domain in UTF-8 (ASCII letters still folded):
+ * for databases that store internationalized names as U-labels.
+ */
+#define ADDR_KEEP_UNICODE 1
+int addr_fold_domain_flags(const char *in, size_t len, char *out, int flags,
+                           const char **error_r);
+int addr_parse_flags(const char *in, size_t len, struct addr *out, int flags,
+                     const char **error_r);
+
+/*
+ * The U-label spelling of a folded domain that has A-labels ("xn--"), in *out
+ * (size bytes). Returns 1 when there is one, 0 when the domain is plain ASCII,
+ * -1 when it cannot be converted.
+ */
+int addr_domain_unicode(const char *domain, char *out, size_t size);
+
 /* Does the key look like an address (has an '@')? Bare domains do not. */
 bool addr_is_address(const char *in, size_t len);
 

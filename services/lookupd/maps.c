@@ -37,6 +37,8 @@ struct request {
     char ext[ADDR_MAX_LOCAL + 1];
     char noext[sizeof(((struct addr *)0)->full)]; /* address without extension */
     char atdomain[ADDR_MAX_DOMAIN + 2];           /* @domain */
+    bool is_addr;
+    int addr_flags; /* ADDR_KEEP_UNICODE on the second pass for internationalized domains */
     size_t nsteps, step;
     struct form_step steps[MAX_FORMS];
 };
@@ -136,8 +138,9 @@ static bool build_forms(struct request *r, const char *key, size_t len)
     bool is_addr = addr_is_address(key, len);
     size_t n;
 
+    r->is_addr = is_addr;
     if (is_addr) {
-        if (addr_parse(key, len, &r->a, &err) < 0)
+        if (addr_parse_flags(key, len, &r->a, r->addr_flags, &err) < 0)
             return false;
         n = addr_split_extension(r->a.local, &r->mc->delims, &ext);
         memcpy(r->noext_local, r->a.local, n);
@@ -150,8 +153,10 @@ static bool build_forms(struct request *r, const char *key, size_t len)
         memcpy(r->noext, noext, strlen(noext) + 1);
         memcpy(r->atdomain, atdom, strlen(atdom) + 1);
     } else {
-        if (addr_fold_domain(key, len, domain, &err) < 0)
+        if (addr_fold_domain_flags(key, len, domain, r->addr_flags, &err) < 0)
             return false;
+        r->a.local[0] = '\0';
+        memcpy(r->a.domain, domain, strlen(domain) + 1);
     }
 
     switch (r->kind) {
@@ -228,10 +233,15 @@ static bool build_forms(struct request *r, const char *key, size_t len)
     return false;
 }
 
+static bool retry_unicode(struct request *r);
+
 static void finish(struct request *r, enum map_status status, const char *data, size_t len)
 {
     struct map_result res = {status, data, len};
 
+    /* an internationalized domain may be stored in U-labels: ask again in that spelling */
+    if (status == MAP_NOTFOUND && r->addr_flags == 0 && retry_unicode(r))
+        return;
     r->cb(&res, r->arg);
     free(r);
 }
@@ -355,6 +365,33 @@ static void ask_next(struct request *r)
     cache_ask(r->cache, r->steps[r->step].q, args, answered, r);
 }
 
+static bool retry_unicode(struct request *r)
+{
+    char udomain[ADDR_MAX_DOMAIN + 1], key[sizeof(r->a.full)];
+    size_t llen = strlen(r->a.local), dlen;
+
+    if (r->nsteps == 0 || addr_domain_unicode(r->a.domain, udomain, sizeof(udomain)) != 1)
+        return false;
+    dlen = strlen(udomain);
+    if (r->is_addr) {
+        if (llen + 1 + dlen >= sizeof(key))
+            return false;
+        memcpy(key, r->a.local, llen);
+        key[llen] = '@';
+        memcpy(key + llen + 1, udomain, dlen + 1);
+    } else {
+        memcpy(key, udomain, dlen + 1);
+    }
+    r->addr_flags = ADDR_KEEP_UNICODE;
+    r->nsteps = 0;
+    r->step = 0;
+    r->noext_local[0] = r->ext[0] = r->noext[0] = r->atdomain[0] = '\0';
+    if (!build_forms(r, key, strlen(key)))
+        return false;
+    ask_next(r);
+    return true;
+}
+
 void map_lookup(struct cache *cache, const struct map_config *mc, enum map_kind kind,
                 const char *key, size_t len, map_done_cb *cb, void *arg)
 {
@@ -363,6 +400,7 @@ void map_lookup(struct cache *cache, const struct map_config *mc, enum map_kind 
 
     r->nsteps = 0;
     r->step = 0;
+    r->addr_flags = 0;
     r->noext_local[0] = r->ext[0] = r->noext[0] = r->atdomain[0] = '\0';
     r->cache = cache;
     r->mc = mc;

@@ -13,7 +13,9 @@ INSERT INTO admin_domain (id, name, quota, default_mailbox_quota, message_limit,
  (2, 'test2.com', 0, 0, NULL, TRUE, 'domain', TRUE, NULL, FALSE, 'modoboa', NULL, '', '', '2026-01-01 00:00:00', '2026-01-01 00:00:00'),
  (3, 'disabled.test', 0, 0, NULL, FALSE, 'domain', TRUE, NULL, FALSE, 'modoboa', NULL, '', '', '2026-01-01 00:00:00', '2026-01-01 00:00:00'),
  (4, 'relay.test', 0, 0, NULL, TRUE, 'relaydomain', TRUE, 1, FALSE, 'modoboa', NULL, '', '', '2026-01-01 00:00:00', '2026-01-01 00:00:00'),
- (5, 'limit.test', 0, 0, 100, TRUE, 'domain', TRUE, NULL, TRUE, 'mail', 2048, 'MIIB', '/var/lib/dkim/limit.test.pem', '2026-01-01 00:00:00', '2026-01-01 00:00:00');
+ (5, 'limit.test', 0, 0, 100, TRUE, 'domain', TRUE, NULL, TRUE, 'mail', 2048, 'MIIB', '/var/lib/dkim/limit.test.pem', '2026-01-01 00:00:00', '2026-01-01 00:00:00'),
+ (6, 'dómain.test', 0, 0, NULL, TRUE, 'domain', TRUE, NULL, FALSE, 'modoboa', NULL, '', '', '2026-01-01 00:00:00', '2026-01-01 00:00:00'),
+ (7, 'xn--bcher-kva.test', 0, 0, NULL, TRUE, 'domain', TRUE, NULL, FALSE, 'modoboa', NULL, '', '', '2026-01-01 00:00:00', '2026-01-01 00:00:00');
 INSERT INTO admin_domainalias (id, name, target_id, enabled, creation, last_modification) VALUES
  (1, 'alias.test', 1, TRUE, '2026-01-01 00:00:00', '2026-01-01 00:00:00'),
  (2, 'disalias.test', 1, FALSE, '2026-01-01 00:00:00', '2026-01-01 00:00:00'),
@@ -64,7 +66,9 @@ INSERT INTO admin_alias (id, address, domain_id, enabled, internal, description,
  (18, '@alias.test', NULL, TRUE, TRUE, '', NULL, '2026-01-01 00:00:00', '2026-01-01 00:00:00'),
  (19, '@disalias.test', NULL, TRUE, TRUE, '', NULL, '2026-01-01 00:00:00', '2026-01-01 00:00:00'),
  (20, 'list@test.com', 1, TRUE, FALSE, '', NULL, '2026-01-01 00:00:00', '2026-01-01 00:00:00'),
- (21, 'user@test.com', 1, TRUE, FALSE, 'forward with a copy', NULL, '2026-01-01 00:00:00', '2026-01-01 00:00:00');
+ (21, 'user@test.com', 1, TRUE, FALSE, 'forward with a copy', NULL, '2026-01-01 00:00:00', '2026-01-01 00:00:00'),
+ (22, 'info@dómain.test', 6, TRUE, FALSE, 'IDN stored as U-labels', NULL, '2026-01-01 00:00:00', '2026-01-01 00:00:00'),
+ (23, 'info@xn--bcher-kva.test', 7, TRUE, FALSE, 'IDN stored as A-labels', NULL, '2026-01-01 00:00:00', '2026-01-01 00:00:00');
 INSERT INTO modoboa_admin_aliasrecipient (id, address, alias_id, r_mailbox_id, r_alias_id) VALUES
  (1, 'admin@test.com', 1, 1, NULL),
  (2, 'user@test.com', 2, 2, NULL),
@@ -89,7 +93,9 @@ INSERT INTO modoboa_admin_aliasrecipient (id, address, alias_id, r_mailbox_id, r
  (21, 'alias@test.com', 20, NULL, 11),
  (22, 'admin@test.com', 20, 1, NULL),
  (23, 'user@test.com', 21, 2, NULL),
- (24, 'copy@external.test', 21, NULL, NULL);
+ (24, 'copy@external.test', 21, NULL, NULL),
+ (25, 'user@test.com', 22, 2, NULL),
+ (26, 'admin@test.com', 23, 1, NULL);
 INSERT INTO admin_senderaddress (id, address, mailbox_id) VALUES
  (1, 'shared@test.com', 2),
  (2, '@test2.com', 1);

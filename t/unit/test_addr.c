@@ -87,6 +87,20 @@ int main(void)
            strcmp(a.domain, "b.test") == 0,
        "local and domain parts");
 
+    {
+        char u[ADDR_MAX_DOMAIN + 1];
+        ok(addr_domain_unicode("xn--bcher-kva.example", u, sizeof(u)) == 1 &&
+               strcmp(u, "b\xc3\xbc" "cher.example") == 0,
+           "A-labels to U-labels");
+        ok(addr_domain_unicode("plain.example", u, sizeof(u)) == 0, "ASCII domain: no U-label form");
+        ok(addr_domain_unicode("xn--.example", u, sizeof(u)) == -1, "broken A-label refused");
+        ok(addr_parse_flags("X@B\xc3\xbc" "cher.Example", 17, &a, ADDR_KEEP_UNICODE, &err) == 0 &&
+               strcmp(a.full, "x@b\xc3\xbc" "cher.example") == 0,
+           "ADDR_KEEP_UNICODE keeps the UTF-8 domain, folds ASCII");
+        ok(addr_fold_domain_flags("a\x01.test", 7, u, ADDR_KEEP_UNICODE, &err) == -1,
+           "control characters refused in UTF-8 mode too");
+    }
+
     split("+", 1, "user+tag", "user", "+tag");
     split("+", 1, "user", "user", "");
     split("+", 1, "user+a+b", "user", "+a+b");
