@@ -94,17 +94,17 @@ static double time_to_see(struct cache *c, struct store *writer, const char *sql
     }
 }
 
-static struct conf *make_conf(const char *url, const char *redis, int l1_size)
+static struct conf *make_conf(const char *url, const char *redis, int l1_size, bool replica)
 {
     struct strbuf t = STRBUF_INIT;
     char *err = NULL;
     struct conf *conf;
 
     strbuf_printf(&t,
-                  "[database]\nurl = %s\ndeadline = 5s\npoll_interval = 20ms\n"
+                  "[database]\nurl = %s\ndeadline = 5s\npoll_interval = 20ms\nreplica = %s\n"
                   "[redis]\naddress = %s\ntimeout = 50ms\nreconnect_max = 200ms\n"
                   "[cache]\nsize = %d\n",
-                  url, redis, l1_size);
+                  url, replica ? "yes" : "no", redis, l1_size);
     conf = conf_load_string("test.conf", t.data, &err);
     if (conf == NULL)
         log_fatal("%s", err);
@@ -114,7 +114,9 @@ static struct conf *make_conf(const char *url, const char *redis, int l1_size)
 
 int main(int argc, char **argv)
 {
-    struct conf *conf, *conf_nol1, *conf_writer;
+    struct conf *conf, *conf_nol1, *conf_writer, *conf_replica;
+    struct store *store_replica;
+    struct cache *cache_replica;
     struct store *store, *store2, *writer;
     struct cache *cache, *cache2;
     struct cache_stats st;
@@ -133,9 +135,10 @@ int main(int argc, char **argv)
     log_open("cache_test", LOG_TARGET_STDERR);
     signal(SIGPIPE, SIG_IGN);
     base = event_base_new();
-    conf = make_conf(argv[1], argv[3], 1000);
-    conf_nol1 = make_conf(argv[1], argv[3], 0);
-    conf_writer = make_conf(argv[1], "", 0);
+    conf = make_conf(argv[1], argv[3], 1000, false);
+    conf_nol1 = make_conf(argv[1], argv[3], 0, false);
+    conf_writer = make_conf(argv[1], "", 0, false);
+    conf_replica = make_conf(argv[1], "", 1000, true);
     writer = store_open(base, conf_writer, &err);
     store = store_open(base, conf, &err);
     store2 = store_open(base, conf_nol1, &err);
@@ -185,6 +188,20 @@ int main(int argc, char **argv)
                     STORE_Q_ALIAS_RECIPIENTS, "new@test.com", "user@test.com");
     ok(t < 100, "new alias answered after %.1f ms despite the cached negative answer", t);
     diag("worst time to see a change: %.1f ms", worst);
+
+    /* 1b. a process reading a streaming replica cannot LISTEN: it polls the generation */
+    store_replica = store_open(base, conf_replica, &err);
+    cache_replica = cache_new(base, conf_replica, store_replica);
+    run_for_ms(100);
+    g = cask(cache_replica, STORE_Q_ALIAS_RECIPIENTS, "alias@test.com");
+    free(g.rows);
+    t = time_to_see(cache_replica, writer,
+                    "UPDATE modoboa_admin_aliasrecipient SET address = 'replica@test.com' WHERE id = 11",
+                    STORE_Q_ALIAS_RECIPIENTS, "alias@test.com", "replica@test.com");
+    ok(t < 100, "replica = yes: change seen by polling after %.1f ms", t);
+    cache_free(&cache_replica);
+    store_close(&store_replica);
+    conf_free(&conf_replica);
 
     /* 2. L2 */
     g = cask(cache, STORE_Q_DOMAIN, "test.com");
