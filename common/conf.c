@@ -314,13 +314,9 @@ static int conf_ini_handler(void *user, const char *section, const char *name, c
 static struct conf *conf_finish(struct conf *conf, const char *name, int rc, char **error_r)
 {
     struct strbuf sb = STRBUF_INIT;
-    size_t i;
 
     if (rc == 0) {
-        /* record the line of each value for conf_origin() is not available from inih
-           without INI_HANDLER_LINENO; the file name is. */
-        free(conf->error);
-        conf->error = NULL;
+        conf->file = NULL; /* the caller's string: not kept */
         return conf;
     }
     if (rc == -1)
@@ -333,8 +329,6 @@ static struct conf *conf_finish(struct conf *conf, const char *name, int rc, cha
         strbuf_printf(&sb, "%s:%d: syntax error (expected [section], key = value or a comment)",
                       name, rc);
     *error_r = strbuf_steal(&sb);
-    for (i = 0; i < CONF_COUNT; i++)
-        conf->seen[i] = false;
     conf_free(&conf);
     return NULL;
 }

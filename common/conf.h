@@ -46,7 +46,7 @@ const char *conf_str(const struct conf *conf, const char *section, const char *n
 long long conf_int(const struct conf *conf, const char *section, const char *name);
 bool conf_bool(const struct conf *conf, const char *section, const char *name);
 long long conf_ms(const struct conf *conf, const char *section, const char *name);
-/* Where the value came from: "default" or "file:line". */
+/* Where the value came from: "default" or the file's name (libinih gives no line to a value). */
 const char *conf_origin(const struct conf *conf, const char *section, const char *name);
 
 /* Value parsers shared with other modules; 0 on success, -1 with *error_r. */
