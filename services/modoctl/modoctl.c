@@ -7,6 +7,13 @@
  *   modoctl [-c modo.conf] ask QUESTION ARG... ask the store one question
  *   modoctl [-c modo.conf] demo                create demo data and show the answers
  *   modoctl config reference                   every setting with its default
+ *   modoctl [-c modo.conf] config check        validate the configuration file
+ *   modoctl pw hash [-s SCHEME] [-p PASSWORD]  hash a password (like doveadm pw)
+ *   modoctl pw verify HASH [-p PASSWORD]       check a password against a hash
+ *
+ * A password not given with -p is read from standard input (first line) or,
+ * on a terminal, prompted for without echo. -p shows the password to every
+ * user of the machine (ps): prefer standard input in scripts.
  *
  * Exit status: 0 success, 1 error, 2 usage, 3 (ask) nothing found,
  * 4 (ask) temporary failure.
@@ -16,8 +23,12 @@
 #include "store.h"
 #include "strbuf.h"
 
+#include "password.h"
+
 #include <event2/event.h>
 #include <getopt.h>
+#include <termios.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,7 +225,90 @@ static void usage(FILE *fp)
     fprintf(fp, "usage: modoctl [-c modo.conf] db init | db add-modo-objects\n"
                 "       modoctl [-c modo.conf] ask QUESTION [ARG...]\n"
                 "       modoctl [-c modo.conf] demo\n"
-                "       modoctl config reference\n");
+                "       modoctl [-c modo.conf] config check\n"
+                "       modoctl config reference\n"
+                "       modoctl pw hash [-s SCHEME] [-p PASSWORD]\n"
+                "       modoctl pw verify HASH [-p PASSWORD]\n");
+}
+
+/* The password: -p, else the first line of standard input (prompted on a terminal). */
+static int read_password(const char *given, char *buf, size_t size)
+{
+    bool tty = isatty(STDIN_FILENO);
+    struct termios old, noecho;
+    size_t len;
+
+    if (given != NULL) {
+        if (strlen(given) >= size)
+            return -1;
+        strcpy(buf, given);
+        return 0;
+    }
+    if (tty) {
+        fprintf(stderr, "Password: ");
+        tcgetattr(STDIN_FILENO, &old);
+        noecho = old;
+        noecho.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho);
+    }
+    if (fgets(buf, (int)size, stdin) == NULL)
+        buf[0] = '\0';
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fprintf(stderr, "\n");
+    }
+    len = strcspn(buf, "\n");
+    if (buf[len] != '\n' && !feof(stdin) && len == size - 1)
+        return -1; /* longer than the buffer */
+    buf[len] = '\0';
+    return 0;
+}
+
+/* modoctl pw hash|verify: exit 0 (verified / hashed), 1 (mismatch or error), 2 (usage). */
+static int pw_command(int argc, char **argv)
+{
+    const char *scheme = "SHA512-CRYPT", *given = NULL;
+    char pw[4096];
+    const char *err = "";
+    int opt, rc;
+
+    optind = 0; /* glibc: a fresh scan of a new argument vector */
+    while ((opt = getopt(argc, argv, "s:p:")) != -1) {
+        switch (opt) {
+        case 's': scheme = optarg; break;
+        case 'p': given = optarg; break;
+        default: return 2;
+        }
+    }
+    argc -= optind;
+    argv += optind;
+    if (argc < 1 || (strcmp(argv[0], "hash") == 0 && argc != 1) ||
+        (strcmp(argv[0], "verify") == 0 && argc != 2) ||
+        (strcmp(argv[0], "hash") != 0 && strcmp(argv[0], "verify") != 0)) {
+        usage(stderr);
+        return 2;
+    }
+    if (read_password(given, pw, sizeof(pw)) < 0) {
+        fprintf(stderr, "modoctl: password too long\n");
+        return 1;
+    }
+    if (strcmp(argv[0], "hash") == 0) {
+        struct strbuf out = STRBUF_INIT;
+        if (password_hash(scheme, pw, NULL, &out, &err) < 0) {
+            fprintf(stderr, "modoctl: %s: %s\n", scheme, err);
+            return 1;
+        }
+        printf("%s\n", out.data);
+        strbuf_free(&out);
+        return 0;
+    }
+    rc = password_verify(argv[1], pw, &err);
+    if (rc < 0) {
+        fprintf(stderr, "modoctl: cannot verify: %s\n", err);
+        return 1;
+    }
+    printf("%s\n", rc == 1 ? "verified" : "mismatch");
+    return rc == 1 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -227,7 +321,7 @@ int main(int argc, char **argv)
     int opt, rc;
 
     log_open("modoctl", LOG_TARGET_STDERR);
-    while ((opt = getopt(argc, argv, "c:h")) != -1) {
+    while ((opt = getopt(argc, argv, "+c:h")) != -1) {
         switch (opt) {
         case 'c': path = optarg; break;
         case 'h': usage(stdout); return 0;
@@ -244,7 +338,15 @@ int main(int argc, char **argv)
         conf_print_reference(stdout);
         return 0;
     }
+    if (strcmp(argv[0], "pw") == 0)
+        return pw_command(argc, argv);
     conf = conf_load(path, &err);
+    if (conf != NULL && strcmp(argv[0], "config") == 0 && argc == 2 &&
+        strcmp(argv[1], "check") == 0) {
+        printf("%s: ok\n", path);
+        conf_free(&conf);
+        return 0;
+    }
     if (conf == NULL) {
         fprintf(stderr, "modoctl: %s\n", err);
         free(err);
