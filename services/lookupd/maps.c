@@ -368,10 +368,12 @@ static void ask_next(struct request *r)
 static bool retry_unicode(struct request *r)
 {
     char udomain[ADDR_MAX_DOMAIN + 1], key[sizeof(r->a.full)];
-    size_t llen = strlen(r->a.local), dlen;
+    size_t llen, dlen;
 
+    /* nothing was parsed when the key could not even be parsed */
     if (r->nsteps == 0 || addr_domain_unicode(r->a.domain, udomain, sizeof(udomain)) != 1)
         return false;
+    llen = strlen(r->a.local);
     dlen = strlen(udomain);
     if (r->is_addr) {
         if (llen + 1 + dlen >= sizeof(key))
