@@ -6,6 +6,8 @@
  *   modoctl [-c modo.conf] db add-modo-objects apply modo's objects to a Modoboa database
  *   modoctl [-c modo.conf] ask QUESTION ARG... ask the store one question
  *   modoctl [-c modo.conf] demo                create demo data and show the answers
+ *   modoctl [-c modo.conf] explain ADDRESS [--sender S] [--sasl LOGIN]
+ *                                              what every map answers for ADDRESS, and why
  *   modoctl config reference                   every setting with its default
  *   modoctl [-c modo.conf] config check        validate the configuration file
  *   modoctl pw hash [-s SCHEME] [-p PASSWORD]  hash a password (like doveadm pw)
@@ -23,6 +25,9 @@
 #include "store.h"
 #include "strbuf.h"
 
+#include "addr.h"
+#include "cache.h"
+#include "maps.h"
 #include "password.h"
 
 #include <event2/event.h>
@@ -30,6 +35,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -220,11 +226,147 @@ static int demo(struct store *store)
     return 0;
 }
 
+static void usage(FILE *fp);
+
+/* ---- explain ---- */
+
+struct explained {
+    bool done;
+    struct map_result res;
+    char *data, *matched;
+};
+
+static void explain_cb(const struct map_result *res, void *arg)
+{
+    struct explained *e = arg;
+
+    e->done = true;
+    e->res = *res;
+    e->data = res->data ? xstrndup(res->data, res->len) : xstrdup("");
+    e->matched = res->matched ? xstrdup(res->matched) : NULL;
+}
+
+static int explain_one(struct event_base *base, struct cache *cache, const struct map_config *mc,
+                       enum map_kind kind, const char *what, const char *key, const char *why)
+{
+    struct explained e = {0};
+    int rc = 0;
+
+    map_lookup(cache, mc, kind, key, strlen(key), explain_cb, &e);
+    while (!e.done)
+        event_base_loop(base, EVLOOP_ONCE);
+    printf("%-30s %s %s\n", what, mc->names[kind], key);
+    switch (e.res.status) {
+    case MAP_FOUND:
+        printf("    OK %s\n", e.data);
+        if (e.matched != NULL)
+            printf("    (answered by %s: %s%s)\n", map_form_describe(e.res.form), e.matched,
+                   why ? why : "");
+        break;
+    case MAP_NOTFOUND:
+        printf("    NOTFOUND\n");
+        break;
+    case MAP_TEMPFAIL:
+        printf("    TEMP %s (Postfix would defer)\n", e.data);
+        rc = 4;
+        break;
+    }
+    free(e.data);
+    free(e.matched);
+    return rc;
+}
+
+/*
+ * explain ADDRESS: what each map answers for it, as Postfix would ask, and why. With
+ * --sender S --sasl LOGIN, whether LOGIN may send as S (reject_sender_login_mismatch).
+ */
+static int explain(struct event_base *base, struct store *store, const struct conf *conf,
+                   int argc, char **argv)
+{
+    const char *address = NULL, *sender = NULL, *sasl = NULL;
+    struct map_config mc;
+    struct cache *cache;
+    struct addr a;
+    const char *err;
+    int i, rc = 0;
+
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--sender") == 0 && i + 1 < argc)
+            sender = argv[++i];
+        else if (strcmp(argv[i], "--sasl") == 0 && i + 1 < argc)
+            sasl = argv[++i];
+        else if (argv[i][0] != '-' && address == NULL)
+            address = argv[i];
+        else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (address == NULL && sender == NULL) {
+        usage(stderr);
+        return 2;
+    }
+    map_config_load(&mc, conf);
+    cache = cache_new(base, conf, store);
+    if (address != NULL) {
+        if (addr_parse(address, strlen(address), &a, &err) < 0) {
+            printf("%s: not an address modo can host (%s): every map answers NOTFOUND\n",
+                   address, err);
+        } else {
+            printf("%s (folded: %s)\n\n", address, a.full);
+            rc |= explain_one(base, cache, &mc, MAP_DOMAINS, "hosted domain?", a.domain, NULL);
+            rc |= explain_one(base, cache, &mc, MAP_DOMAIN_ALIASES, "alias domain of?", a.domain,
+                              NULL);
+            rc |= explain_one(base, cache, &mc, MAP_RELAY_DOMAINS, "relay domain?", a.domain, NULL);
+            rc |= explain_one(base, cache, &mc, MAP_ALIASES, "delivered to", a.full,
+                              " (Postfix looks every result up again)");
+            rc |= explain_one(base, cache, &mc, MAP_TRANSPORT, "transport", a.full,
+                              NULL);
+            rc |= explain_one(base, cache, &mc, MAP_MAINTAIN, "maintenance hold", a.full, NULL);
+            rc |= explain_one(base, cache, &mc, MAP_RELAY_VERIFY, "recipient verification",
+                              a.full, NULL);
+        }
+    }
+    if (sender != NULL) {
+        struct explained e = {0};
+        printf("%s", address ? "\n" : "");
+        map_lookup(cache, &mc, MAP_SENDER_LOGIN, sender, strlen(sender), explain_cb, &e);
+        while (!e.done)
+            event_base_loop(base, EVLOOP_ONCE);
+        printf("%-30s %s %s\n", "who may send as", mc.names[MAP_SENDER_LOGIN], sender);
+        if (e.res.status == MAP_TEMPFAIL) {
+            printf("    TEMP %s (Postfix would defer)\n", e.data);
+            rc = 4;
+        } else if (e.res.status == MAP_NOTFOUND) {
+            printf("    NOTFOUND (no login owns it)\n");
+        } else {
+            printf("    OK %s\n", e.data);
+        }
+        if (sasl != NULL && e.res.status != MAP_TEMPFAIL) {
+            bool allowed = false;
+            char *p, *save = NULL, *copy = xstrdup(e.data);
+            for (p = strtok_r(copy, ", ", &save); p != NULL; p = strtok_r(NULL, ", ", &save))
+                if (strcasecmp(p, sasl) == 0)
+                    allowed = true;
+            free(copy);
+            printf("    %s: %s may%s send as %s\n", allowed ? "allowed" : "refused", sasl,
+                   allowed ? "" : " not", sender);
+            if (!allowed && rc == 0)
+                rc = 3;
+        }
+        free(e.data);
+        free(e.matched);
+    }
+    cache_free(&cache);
+    return rc;
+}
+
 static void usage(FILE *fp)
 {
     fprintf(fp, "usage: modoctl [-c modo.conf] db init | db add-modo-objects\n"
                 "       modoctl [-c modo.conf] ask QUESTION [ARG...]\n"
                 "       modoctl [-c modo.conf] demo\n"
+                "       modoctl [-c modo.conf] explain ADDRESS [--sender S] [--sasl LOGIN]\n"
                 "       modoctl [-c modo.conf] config check\n"
                 "       modoctl config reference\n"
                 "       modoctl pw hash [-s SCHEME] [-p PASSWORD]\n"
@@ -367,6 +509,8 @@ int main(int argc, char **argv)
         rc = ask(store, argv[1], argc - 2, argv + 2);
     else if (strcmp(argv[0], "demo") == 0 && argc == 1)
         rc = demo(store);
+    else if (strcmp(argv[0], "explain") == 0)
+        rc = explain(base, store, conf, argc, argv);
     else {
         usage(stderr);
         rc = 2;

@@ -16,13 +16,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum form { FORM_FULL, FORM_NOEXT, FORM_ATDOMAIN, FORM_DOMAIN, FORM_PARENT };
+const char *map_form_describe(enum map_form f)
+{
+    switch (f) {
+    case MAP_FORM_FULL: return "the address itself";
+    case MAP_FORM_NOEXT: return "the address without its extension";
+    case MAP_FORM_ATDOMAIN: return "the catch-all or domain alias @domain";
+    case MAP_FORM_DOMAIN: return "the domain";
+    case MAP_FORM_PARENT: return "a parent domain";
+    }
+    return "?";
+}
 
 #define MAX_FORMS 16
 
 struct form_step {
     enum store_question q;
-    enum form form;
+    enum map_form form;
     char key[ADDR_MAX + 2];
 };
 
@@ -82,7 +92,7 @@ int map_by_name(const struct map_config *mc, const char *name, size_t len)
     return -1;
 }
 
-static void add_step(struct request *r, enum store_question q, enum form form, const char *key)
+static void add_step(struct request *r, enum store_question q, enum map_form form, const char *key)
 {
     size_t len = strlen(key);
 
@@ -124,7 +134,7 @@ static void add_parents(struct request *r, enum store_question q, const char *do
             snprintf(key, sizeof(key), "%s", p);
         else
             snprintf(key, sizeof(key), "%s", p + 1);
-        add_step(r, q, FORM_PARENT, key);
+        add_step(r, q, MAP_FORM_PARENT, key);
         p++;
     }
 }
@@ -163,17 +173,17 @@ static bool build_forms(struct request *r, const char *key, size_t len)
     case MAP_DOMAINS:
         if (is_addr)
             return false;
-        add_step(r, STORE_Q_DOMAIN, FORM_DOMAIN, domain);
+        add_step(r, STORE_Q_DOMAIN, MAP_FORM_DOMAIN, domain);
         return true;
     case MAP_DOMAIN_ALIASES:
         if (is_addr)
             return false;
-        add_step(r, STORE_Q_DOMAIN_ALIAS, FORM_DOMAIN, domain);
+        add_step(r, STORE_Q_DOMAIN_ALIAS, MAP_FORM_DOMAIN, domain);
         return true;
     case MAP_RELAY_DOMAINS:
         if (is_addr)
             return false;
-        add_step(r, STORE_Q_RELAY_DOMAIN, FORM_DOMAIN, domain);
+        add_step(r, STORE_Q_RELAY_DOMAIN, MAP_FORM_DOMAIN, domain);
         if (r->mc->relay_parent_match)
             add_parents(r, STORE_Q_RELAY_DOMAIN, domain, false);
         return true;
@@ -182,49 +192,49 @@ static bool build_forms(struct request *r, const char *key, size_t len)
         if (!is_addr)
             return false;
         /* full, noext and @domain in one question; the first form with rows wins */
-        add_step(r, STORE_Q_ALIAS_FORMS, FORM_FULL, r->a.full);
+        add_step(r, STORE_Q_ALIAS_FORMS, MAP_FORM_FULL, r->a.full);
         return true;
     case MAP_SENDER_LOGIN:
         /* Modoboa's query uses %u and %d, so Postfix suppresses the @domain form */
         if (!is_addr)
             return false;
-        add_step(r, STORE_Q_SENDER_OWNERS, FORM_FULL, r->a.full);
+        add_step(r, STORE_Q_SENDER_OWNERS, MAP_FORM_FULL, r->a.full);
         if (has_extension(r))
-            add_step(r, STORE_Q_SENDER_OWNERS, FORM_NOEXT, noext);
+            add_step(r, STORE_Q_SENDER_OWNERS, MAP_FORM_NOEXT, noext);
         return true;
     case MAP_MAINTAIN:
         /* domain-only and local@ forms are suppressed by %d/%u in Modoboa's query */
         if (!is_addr)
             return false;
-        add_step(r, STORE_Q_MAINTENANCE, FORM_FULL, r->a.full);
+        add_step(r, STORE_Q_MAINTENANCE, MAP_FORM_FULL, r->a.full);
         if (has_extension(r))
-            add_step(r, STORE_Q_MAINTENANCE, FORM_NOEXT, noext);
+            add_step(r, STORE_Q_MAINTENANCE, MAP_FORM_NOEXT, noext);
         return true;
     case MAP_RELAY_VERIFY:
         /* WHERE pattern='%d': only address keys, and both address forms share the domain */
         if (!is_addr)
             return false;
-        add_step(r, STORE_Q_RELAY_VERIFY, FORM_DOMAIN, r->a.domain);
+        add_step(r, STORE_Q_RELAY_VERIFY, MAP_FORM_DOMAIN, r->a.domain);
         return true;
     case MAP_SPLIT_TRANSPORT:
         if (!is_addr)
             return false;
-        add_step(r, STORE_Q_SPLIT_MAILBOX, FORM_FULL, r->a.full);
+        add_step(r, STORE_Q_SPLIT_MAILBOX, MAP_FORM_FULL, r->a.full);
         if (has_extension(r))
-            add_step(r, STORE_Q_SPLIT_MAILBOX, FORM_NOEXT, noext);
+            add_step(r, STORE_Q_SPLIT_MAILBOX, MAP_FORM_NOEXT, noext);
         return true;
     case MAP_TRANSPORT:
         /* each form in both tables (split domains first) before the next form */
         if (is_addr) {
-            add_step(r, STORE_Q_SPLIT_MAILBOX, FORM_FULL, r->a.full);
-            add_step(r, STORE_Q_TRANSPORT, FORM_FULL, r->a.full);
+            add_step(r, STORE_Q_SPLIT_MAILBOX, MAP_FORM_FULL, r->a.full);
+            add_step(r, STORE_Q_TRANSPORT, MAP_FORM_FULL, r->a.full);
             if (has_extension(r)) {
-                add_step(r, STORE_Q_SPLIT_MAILBOX, FORM_NOEXT, noext);
-                add_step(r, STORE_Q_TRANSPORT, FORM_NOEXT, noext);
+                add_step(r, STORE_Q_SPLIT_MAILBOX, MAP_FORM_NOEXT, noext);
+                add_step(r, STORE_Q_TRANSPORT, MAP_FORM_NOEXT, noext);
             }
             snprintf(domain, sizeof(domain), "%s", r->a.domain);
         }
-        add_step(r, STORE_Q_TRANSPORT, FORM_DOMAIN, domain);
+        add_step(r, STORE_Q_TRANSPORT, MAP_FORM_DOMAIN, domain);
         add_parents(r, STORE_Q_TRANSPORT, domain, true);
         return true;
     case MAP__COUNT:
@@ -235,9 +245,18 @@ static bool build_forms(struct request *r, const char *key, size_t len)
 
 static bool retry_unicode(struct request *r);
 
+static void finish_form(struct request *r, enum map_status status, const char *data,
+                        size_t len, enum map_form form, const char *matched);
+
 static void finish(struct request *r, enum map_status status, const char *data, size_t len)
 {
-    struct map_result res = {status, data, len};
+    finish_form(r, status, data, len, MAP_FORM_FULL, NULL);
+}
+
+static void finish_form(struct request *r, enum map_status status, const char *data,
+                        size_t len, enum map_form form, const char *matched)
+{
+    struct map_result res = {status, data, len, form, matched};
 
     /* an internationalized domain may be stored in U-labels: ask again in that spelling */
     if (status == MAP_NOTFOUND && r->addr_flags == 0 && retry_unicode(r))
@@ -247,7 +266,7 @@ static void finish(struct request *r, enum map_status status, const char *data, 
 }
 
 /* Append one alias result, rewritten as Postfix's mail_addr_map() would. */
-static void append_alias_result(struct request *r, enum form form, const char *v,
+static void append_alias_result(struct request *r, enum map_form form, const char *v,
                                 struct strbuf *out)
 {
     struct strbuf one = STRBUF_INIT;
@@ -256,10 +275,10 @@ static void append_alias_result(struct request *r, enum form form, const char *v
     bool dup = false;
 
     if (v[0] == '@') /* domain alias: @alias -> @target keeps the local part */
-        strbuf_printf(&one, "%s%s", form == FORM_NOEXT ? r->noext_local : r->a.local, v);
+        strbuf_printf(&one, "%s%s", form == MAP_FORM_NOEXT ? r->noext_local : r->a.local, v);
     else
         strbuf_puts(&one, v);
-    if (form == FORM_NOEXT && r->mc->propagate_extensions && (at = strrchr(one.data, '@'))) {
+    if (form == MAP_FORM_NOEXT && r->mc->propagate_extensions && (at = strrchr(one.data, '@'))) {
         struct strbuf ext = STRBUF_INIT;
         strbuf_append(&ext, one.data, (size_t)(at - one.data));
         strbuf_puts(&ext, r->ext);
@@ -290,6 +309,8 @@ static void answered(const struct store_answer *ans, void *arg)
     struct request *r = arg;
     const struct form_step *st = &r->steps[r->step];
     struct strbuf out = STRBUF_INIT;
+    enum map_form matched_form;
+    const char *matched_key;
     size_t i;
 
     if (ans->status < 0) {
@@ -302,21 +323,26 @@ static void answered(const struct store_answer *ans, void *arg)
         ask_next(r);
         return;
     }
+    matched_form = st->form;
+    matched_key = st->key;
     switch (st->q) {
     case STORE_Q_ALIAS_FORMS: {
-        static const enum form order[] = {FORM_FULL, FORM_NOEXT, FORM_ATDOMAIN};
+        static const enum map_form order[] = {MAP_FORM_FULL, MAP_FORM_NOEXT, MAP_FORM_ATDOMAIN};
         size_t f;
         for (f = 0; f < 3 && out.len == 0; f++) {
-            const char *want = order[f] == FORM_FULL    ? r->a.full
-                               : order[f] == FORM_NOEXT ? (has_extension(r) ? r->noext : NULL)
+            const char *want = order[f] == MAP_FORM_FULL    ? r->a.full
+                               : order[f] == MAP_FORM_NOEXT ? (has_extension(r) ? r->noext : NULL)
                                                         : r->atdomain;
             if (want == NULL)
                 continue;
             for (i = 0; i < ans->nrows; i++) {
                 const char *matched = ans->cells[i * ans->ncols];
                 const char *v = ans->cells[i * ans->ncols + 1];
-                if (matched != NULL && strcmp(matched, want) == 0 && v != NULL && v[0] != '\0')
+                if (matched != NULL && strcmp(matched, want) == 0 && v != NULL && v[0] != '\0') {
                     append_alias_result(r, order[f], v, &out);
+                    matched_form = order[f];
+                    matched_key = want;
+                }
             }
         }
         break;
@@ -345,7 +371,7 @@ static void answered(const struct store_answer *ans, void *arg)
         ask_next(r);
         return;
     }
-    finish(r, MAP_FOUND, out.data, out.len);
+    finish_form(r, MAP_FOUND, out.data, out.len, matched_form, matched_key);
     strbuf_free(&out);
 }
 

@@ -1,5 +1,5 @@
 /*
- * maps - the Postfix maps modo-lookupd serves, with the search order and
+ * maps - the Postfix maps modo-lookupd serves (and modoctl explain shows), with the search order and
  * result rewriting Postfix applies to its own SQL maps but not to socketmap
  * or tcp_table (virtual(5), transport(5), access(5) key forms), with the answers
  * of Modoboa's SQL maps.
@@ -9,8 +9,8 @@
  * its data, not found, or a temporary failure (any store error: never "not
  * found" when the database could not answer).
  */
-#ifndef MODO_LOOKUPD_MAPS_H
-#define MODO_LOOKUPD_MAPS_H
+#ifndef MODO_MAPS_H
+#define MODO_MAPS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,11 +35,20 @@ enum map_kind {
 
 enum map_status { MAP_FOUND, MAP_NOTFOUND, MAP_TEMPFAIL };
 
+enum map_form { MAP_FORM_FULL, MAP_FORM_NOEXT, MAP_FORM_ATDOMAIN, MAP_FORM_DOMAIN,
+                MAP_FORM_PARENT };
+
 struct map_result {
     enum map_status status;
     const char *data; /* MAP_FOUND: the value; MAP_TEMPFAIL: the reason */
     size_t len;
+    /* MAP_FOUND: which key form answered, and that key (valid during the callback) */
+    enum map_form form;
+    const char *matched;
 };
+
+/* "the address", "the address without its extension", "the catch-all @domain"... */
+const char *map_form_describe(enum map_form form);
 
 typedef void map_done_cb(const struct map_result *res, void *arg);
 
