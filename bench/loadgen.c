@@ -101,6 +101,18 @@ static size_t reply_len(const char *buf, size_t len, int tcp, int *ok_r)
     }
 }
 
+/* Send one request for key k on c; -1 if the write fails. */
+static int send_request(struct conn *c, int tcp, const char *map, const char *k)
+{
+    if (tcp)
+        c->outlen = (size_t)snprintf(c->out, sizeof(c->out), "get %s\n", k);
+    else
+        c->outlen = (size_t)snprintf(c->out, sizeof(c->out), "%zu:%s %s,",
+                                     strlen(map) + 1 + strlen(k), map, k);
+    c->sent_at = now_us();
+    return write(c->fd, c->out, c->outlen) == (ssize_t)c->outlen ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
     const char *addr = NULL, *proto = "socketmap", *map = "aliases", *keyfile = NULL;
@@ -162,18 +174,9 @@ int main(int argc, char **argv)
         }
     }
     t0 = now_us();
-    for (i = 0; i < nconns && sent < total; i++, sent++) {
-        const char *k = keys[sent % (long)nkeys];
-        struct conn *c = &conns[i];
-        if (tcp)
-            c->outlen = (size_t)snprintf(c->out, sizeof(c->out), "get %s\n", k);
-        else
-            c->outlen = (size_t)snprintf(c->out, sizeof(c->out), "%zu:%s %s,",
-                                         strlen(map) + 1 + strlen(k), map, k);
-        c->sent_at = now_us();
-        if (write(c->fd, c->out, c->outlen) != (ssize_t)c->outlen)
+    for (i = 0; i < nconns && sent < total; i++, sent++)
+        if (send_request(&conns[i], tcp, map, keys[sent % (long)nkeys]) < 0)
             return 1;
-    }
     while (done < total) {
         int nev = epoll_wait(ep, evs, nconns, 5000), e;
         if (nev <= 0) {
@@ -198,14 +201,7 @@ int main(int argc, char **argv)
                 memmove(c->in, c->in + rl, c->inlen - rl);
                 c->inlen -= rl;
                 if (sent < total) {
-                    const char *k = keys[sent % (long)nkeys];
-                    if (tcp)
-                        c->outlen = (size_t)snprintf(c->out, sizeof(c->out), "get %s\n", k);
-                    else
-                        c->outlen = (size_t)snprintf(c->out, sizeof(c->out), "%zu:%s %s,",
-                                                     strlen(map) + 1 + strlen(k), map, k);
-                    c->sent_at = now_us();
-                    if (write(c->fd, c->out, c->outlen) != (ssize_t)c->outlen)
+                    if (send_request(c, tcp, map, keys[sent % (long)nkeys]) < 0)
                         return 1;
                     sent++;
                 }

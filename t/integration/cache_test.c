@@ -27,46 +27,15 @@
 
 static struct event_base *base;
 
-struct got {
-    bool done;
-    int status;
-    char *rows;
-};
-
-static void collect(const struct store_answer *ans, void *arg)
-{
-    struct got *g = arg;
-
-    g->done = true;
-    g->status = ans->status;
-    g->rows = answer_text(ans, 1);
-}
-
 static struct got cask(struct cache *c, enum store_question q, const char *key)
 {
     const char *args[3] = {key, NULL, NULL};
     struct got g = {false, 0, NULL};
 
-    cache_ask(c, q, args, collect, &g);
+    cache_ask(c, q, args, got_first_column, &g);
     while (!g.done)
         event_base_loop(base, EVLOOP_ONCE);
     return g;
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
-
-static void run_for_ms(int ms)
-{
-    struct timeval tv = {0, ms * 1000};
-
-    event_base_loopexit(base, &tv);
-    event_base_dispatch(base);
 }
 
 /* Commit `sql` with the writer and measure how long until cache answers `want` for key. */
@@ -90,7 +59,7 @@ static double time_to_see(struct cache *c, struct store *writer, const char *sql
             return now_ms() - t0;
         if (now_ms() - t0 > 2000)
             return 1e9;
-        run_for_ms(2);
+        run_loop_ms(base, 2);
     }
 }
 
@@ -152,7 +121,7 @@ int main(int argc, char **argv)
     free(fixture);
     cache = cache_new(base, conf, store);
     cache2 = cache_new(base, conf_nol1, store2);
-    run_for_ms(300); /* connections, LISTEN, Redis */
+    run_loop_ms(base, 300); /* connections, LISTEN, Redis */
 
     g = cask(cache, STORE_Q_ALIAS_RECIPIENTS, "alias@test.com");
     is_str(g.rows, "user@test.com", "first answer from the database");
@@ -192,7 +161,7 @@ int main(int argc, char **argv)
     /* 1b. a process reading a streaming replica cannot LISTEN: it polls the generation */
     store_replica = store_open(base, conf_replica, &err);
     cache_replica = cache_new(base, conf_replica, store_replica);
-    run_for_ms(100);
+    run_loop_ms(base, 100);
     g = cask(cache_replica, STORE_Q_ALIAS_RECIPIENTS, "alias@test.com");
     free(g.rows);
     t = time_to_see(cache_replica, writer,
@@ -206,7 +175,7 @@ int main(int argc, char **argv)
     /* 2. L2 */
     g = cask(cache, STORE_Q_DOMAIN, "test.com");
     free(g.rows);
-    run_for_ms(20);
+    run_loop_ms(base, 20);
     g = cask(cache2, STORE_Q_DOMAIN, "test.com");
     is_str(g.rows, "test.com", "a process without L1 gets the answer");
     free(g.rows);
@@ -228,14 +197,14 @@ int main(int argc, char **argv)
         ok(bad == 0 && st.speculations > 0,
            "cold Redis: database asked without waiting (%llu speculations), answers right",
            st.speculations);
-        run_for_ms(50);
+        run_loop_ms(base, 50);
         for (k = 0; k < 300; k++) {
             snprintf(key, sizeof(key), "cold%d.test", k);
             g = cask(cache2, STORE_Q_DOMAIN, key);
             if (g.status != 0)
                 bad++;
             free(g.rows);
-            run_for_ms(1); /* a daemon's loop runs on: late Redis replies are counted */
+            run_loop_ms(base, 1); /* a daemon's loop runs on: late Redis replies are counted */
         }
         cache_get_stats(cache2, &st);
         ok(bad == 0 && st.l2_hits > 250, "the same keys then come from Redis (%llu L2 hits)",
@@ -259,7 +228,7 @@ int main(int argc, char **argv)
             snprintf(cmd, sizeof(cmd), "redis-server %s >/dev/null 2>&1", argv[5]);
             if (system(cmd) != 0)
                 diag("redis-server did not restart");
-            run_for_ms(500); /* reconnect backoff is at most 200 ms */
+            run_loop_ms(base, 500); /* reconnect backoff is at most 200 ms */
         }
         g = cask(cache2, STORE_Q_DOMAIN, keys[i % 4]);
         n++;
@@ -269,7 +238,7 @@ int main(int argc, char **argv)
             wrong++;
         free(g.rows);
         if (i % 10 == 0)
-            run_for_ms(1);
+            run_loop_ms(base, 1);
     }
     is_int(failures, 0, "no failed answer over %d lookups while Redis was killed and restarted", n);
     is_int(wrong, 0, "no wrong answer");
@@ -279,7 +248,7 @@ int main(int argc, char **argv)
         unsigned long long before = st.l2_hits;
         g = cask(cache2, STORE_Q_DOMAIN, "test.com");
         free(g.rows);
-        run_for_ms(20);
+        run_loop_ms(base, 20);
         g = cask(cache2, STORE_Q_DOMAIN, "test.com");
         free(g.rows);
         cache_get_stats(cache2, &st);

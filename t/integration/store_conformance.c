@@ -17,7 +17,7 @@
 
 static struct store *store;
 
-struct got {
+struct answer {
     int status;
     char *rows; /* "a|b;c|d", rows sorted */
     long long affected;
@@ -26,7 +26,7 @@ struct got {
 
 static void collect(const struct store_answer *ans, void *arg)
 {
-    struct got *g = arg;
+    struct answer *g = arg;
 
     g->status = ans->status;
     g->affected = ans->affected;
@@ -36,10 +36,10 @@ static void collect(const struct store_answer *ans, void *arg)
     g->rows = answer_text(ans, 0);
 }
 
-static struct got ask(enum store_question q, const char *a0, const char *a1, const char *a2)
+static struct answer ask(enum store_question q, const char *a0, const char *a1, const char *a2)
 {
     const char *args[3] = {a0, a1, a2};
-    struct got g = {0, NULL, 0, 0};
+    struct answer g = {0, NULL, 0, 0};
 
     store_ask_wait(store, q, args, collect, &g);
     return g;
@@ -47,7 +47,7 @@ static struct got ask(enum store_question q, const char *a0, const char *a1, con
 
 static void expect(enum store_question q, const char *key, const char *want)
 {
-    struct got g = ask(q, key, NULL, NULL);
+    struct answer g = ask(q, key, NULL, NULL);
 
     if (want == NULL) {
         ok(g.status == 0 && g.rows[0] == '\0', "%s(%s): nothing (status %d, got \"%s\")",
@@ -63,7 +63,7 @@ static void expect(enum store_question q, const char *key, const char *want)
 
 static long long generation_now(void)
 {
-    struct got g = ask(STORE_Q_GENERATION, NULL, NULL, NULL);
+    struct answer g = ask(STORE_Q_GENERATION, NULL, NULL, NULL);
     long long v = strtoll(g.rows, NULL, 10);
 
     free(g.rows);
@@ -76,7 +76,7 @@ int main(int argc, char **argv)
     struct strbuf conftext = STRBUF_INIT;
     char *err = NULL, *fixture;
     struct conf *conf;
-    struct got g;
+    struct answer g;
     long long gen0, gen1;
 
     if (argc != 3) {

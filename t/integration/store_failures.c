@@ -23,29 +23,6 @@
 
 static struct event_base *base;
 
-struct got {
-    bool done;
-    int status;
-    char *rows;
-};
-
-static void collect(const struct store_answer *ans, void *arg)
-{
-    struct got *g = arg;
-
-    g->done = true;
-    g->status = ans->status;
-    g->rows = answer_text(ans, 1);
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
-
 static struct got ask(struct store *s, struct cache *c, enum store_question q, const char *key,
                       double *ms_r)
 {
@@ -54,22 +31,14 @@ static struct got ask(struct store *s, struct cache *c, enum store_question q, c
     double t0 = now_ms();
 
     if (c != NULL)
-        cache_ask(c, q, args, collect, &g);
+        cache_ask(c, q, args, got_first_column, &g);
     else
-        store_ask(s, q, args, collect, &g);
+        store_ask(s, q, args, got_first_column, &g);
     while (!g.done)
         event_base_loop(base, EVLOOP_ONCE);
     if (ms_r)
         *ms_r = now_ms() - t0;
     return g;
-}
-
-static void run_for_ms(int ms)
-{
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-
-    event_base_loopexit(base, &tv);
-    event_base_dispatch(base);
 }
 
 static struct conf *make_conf(const char *url, const char *extra)
@@ -119,7 +88,7 @@ int main(int argc, char **argv)
     free(fixture);
     plain = cache_new(base, conf, store);
     stale = cache_new(base, conf_stale, store2);
-    run_for_ms(200);
+    run_loop_ms(base, 200);
 
     g = ask(store, plain, STORE_Q_DOMAIN, "test.com", NULL);
     is_str(g.rows, "test.com", "answer while the database is up");
@@ -144,14 +113,14 @@ int main(int argc, char **argv)
     res = PQexec(locker, "ROLLBACK");
     PQclear(res);
     PQfinish(locker);
-    run_for_ms(400); /* the dropped connection comes back */
+    run_loop_ms(base, 400); /* the dropped connection comes back */
     g = ask(store, NULL, STORE_Q_DOMAIN_ALIAS, "alias.test", NULL);
     is_str(g.rows, "test.com", "after the lock: answered again");
     free(g.rows);
 
     /* 2. database down */
     ok(system(argv[3]) == 0, "stop PostgreSQL");
-    run_for_ms(100);
+    run_loop_ms(base, 100);
     for (i = 0; i < 20; i++) {
         g = ask(store, NULL, STORE_Q_DOMAIN, i % 2 ? "test.com" : "nosuch.test", &ms);
         if (g.status == -1)
@@ -182,7 +151,7 @@ int main(int argc, char **argv)
     /* 3. back */
     ok(system(argv[4]) == 0, "start PostgreSQL again");
     for (i = 0; i < 50; i++) {
-        run_for_ms(100);
+        run_loop_ms(base, 100);
         g = ask(store, NULL, STORE_Q_DOMAIN, "test.com", NULL);
         free(g.rows);
         if (g.status == 1)
@@ -196,7 +165,7 @@ int main(int argc, char **argv)
                          &err) == 0,
        "a change after the restart");
     for (i = 0; i < 50; i++) {
-        run_for_ms(20);
+        run_loop_ms(base, 20);
         g = ask(store, plain, STORE_Q_DOMAIN, "test2.com", NULL);
         free(g.rows);
         if (g.status == 0)

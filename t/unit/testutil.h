@@ -7,8 +7,11 @@
 #include "store.h"
 #include "strbuf.h"
 
+#include <event2/event.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The whole file, NUL-terminated, or NULL. */
 static inline char *slurp(const char *path, size_t *len_r)
@@ -58,6 +61,39 @@ static inline char *answer_text(const struct store_answer *ans, int first_column
     }
     free(rows);
     return strbuf_steal(&out);
+}
+
+/* An answer waited for: done once the callback ran; rows as answer_text(ans, 1). */
+struct got {
+    bool done;
+    int status;
+    char *rows;
+};
+
+static inline void got_first_column(const struct store_answer *ans, void *arg)
+{
+    struct got *g = arg;
+
+    g->done = true;
+    g->status = ans->status;
+    g->rows = answer_text(ans, 1);
+}
+
+static inline double now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Run the event loop for ms milliseconds (timers, notifications, Redis replies). */
+static inline void run_loop_ms(struct event_base *base, int ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+    event_base_loopexit(base, &tv);
+    event_base_dispatch(base);
 }
 
 #endif
