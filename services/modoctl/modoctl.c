@@ -20,6 +20,8 @@
  * Exit status: 0 success, 1 error, 2 usage, 3 (ask) nothing found,
  * 4 (ask) temporary failure.
  */
+#include "modoctl.h"
+
 #include "conf.h"
 #include "log.h"
 #include "store.h"
@@ -39,8 +41,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EXIT_NOTFOUND 3
-#define EXIT_TEMPFAIL 4
 
 static const char demo_sql[] =
     "INSERT INTO admin_domain (name, quota, default_mailbox_quota, message_limit, enabled, type,"
@@ -361,11 +361,27 @@ static int explain(struct event_base *base, struct store *store, const struct co
     return rc;
 }
 
+static bool is_object_command(const char *cmd)
+{
+    static const char *const objects[] = {"domain", "relaydomain", "domainalias", "account",
+                                          "alias", "sender-address", "passwd"};
+    size_t i;
+
+    for (i = 0; i < sizeof(objects) / sizeof(objects[0]); i++)
+        if (strcmp(cmd, objects[i]) == 0)
+            return true;
+    return false;
+}
+
 static void usage(FILE *fp)
 {
     fprintf(fp, "usage: modoctl [-c modo.conf] db init | db add-modo-objects\n"
                 "       modoctl [-c modo.conf] ask QUESTION [ARG...]\n"
                 "       modoctl [-c modo.conf] demo\n"
+                "       modoctl [-c modo.conf] domain|relaydomain|domainalias|account|alias add|mod|del|list|show ...\n"
+                "       modoctl [-c modo.conf] sender-address add|del|list ...\n"
+                "       modoctl [-c modo.conf] passwd ACCOUNT\n"
+                "       (modoctl OBJECT --help lists the options of each)\n"
                 "       modoctl [-c modo.conf] explain ADDRESS [--sender S] [--sasl LOGIN]\n"
                 "       modoctl [-c modo.conf] config check\n"
                 "       modoctl config reference\n"
@@ -374,7 +390,7 @@ static void usage(FILE *fp)
 }
 
 /* The password: -p, else the first line of standard input (prompted on a terminal). */
-static int read_password(const char *given, char *buf, size_t size)
+int read_password(const char *given, char *buf, size_t size)
 {
     bool tty = isatty(STDIN_FILENO);
     struct termios old, noecho;
@@ -483,6 +499,11 @@ int main(int argc, char **argv)
     if (strcmp(argv[0], "pw") == 0)
         return pw_command(argc, argv);
     conf = conf_load(path, &err);
+    if (conf != NULL && is_object_command(argv[0])) {
+        rc = objects_command(conf, argc, argv);
+        conf_free(&conf);
+        return rc;
+    }
     if (conf != NULL && strcmp(argv[0], "config") == 0 && argc == 2 &&
         strcmp(argv[1], "check") == 0) {
         printf("%s: ok\n", path);

@@ -1,0 +1,134 @@
+/*
+ * admin - the writes that keep Modoboa's invariants (spec modoboa.md §1.14).
+ *
+ * Every change an admin makes goes through here, so Postfix and Dovecot see
+ * consistent data and Modoboa's web UI can keep using the database:
+ *
+ *  - a mailbox always has its internal self alias and its admin_quota row;
+ *  - disabling an account disables the aliases it is the only recipient of;
+ *  - renaming a mailbox or a domain rewrites aliases, recipients, logins and
+ *    quota rows, and queues a mailbox operation (rename of the home);
+ *  - deleting removes the rows the schema does not cascade, and queues the
+ *    removal of the home directories;
+ *  - domain quotas and limits are enforced;
+ *  - every change is logged to core_log as Modoboa logs it.
+ *
+ * The caller brackets a change with admin_begin() and admin_commit() (or
+ * admin_rollback()): one command, or one whole CSV import, is one
+ * transaction. Fields are given as text, as typed by an admin or read from
+ * CSV; NULL means "leave unchanged" (mod) or "the default" (add).
+ *
+ * Errors: every function returns 0 or an ADMIN_E* code with a message that
+ * names the object and the reason (admin_error()).
+ */
+#ifndef MODO_ADMIN_H
+#define MODO_ADMIN_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct conf;
+struct db;
+struct admin;
+
+enum admin_status {
+    ADMIN_OK = 0,
+    ADMIN_EINVAL = 1,   /* refused: bad value or a rule */
+    ADMIN_ENOENT = 3,   /* no such object */
+    ADMIN_EDB = 4,      /* the database failed */
+    ADMIN_EEXIST = 5,   /* the object exists already */
+};
+
+struct admin *admin_new(struct db *db, const struct conf *conf);
+void admin_free(struct admin **a);
+const char *admin_error(const struct admin *a);
+struct db *admin_db(struct admin *a);
+
+int admin_begin(struct admin *a);
+int admin_commit(struct admin *a);
+void admin_rollback(struct admin *a);
+
+/* ---- domains ---- */
+struct admin_domain {
+    const char *name;
+    const char *new_name;              /* mod: rename */
+    const char *quota;                 /* MB, 0 = unlimited */
+    const char *default_mailbox_quota; /* MB */
+    const char *enabled;               /* boolean text */
+    const char *message_limit;         /* daily messages, "" or "none" = no limit */
+    const char *enable_dns_checks;
+    const char *enable_dkim;
+    const char *dkim_selector;
+    const char *dkim_key_length;       /* 1024|2048|4096, "" = the default */
+    /* relay domains */
+    const char *relay_host;
+    const char *relay_port;
+    const char *relay_verify;          /* boolean text */
+    bool keep_dirs;                    /* del: keep the mail directories */
+};
+
+int admin_domain_add(struct admin *a, const struct admin_domain *d);
+int admin_domain_mod(struct admin *a, const struct admin_domain *d);
+int admin_domain_del(struct admin *a, const struct admin_domain *d);
+int admin_relaydomain_add(struct admin *a, const struct admin_domain *d);
+int admin_relaydomain_mod(struct admin *a, const struct admin_domain *d);
+
+int admin_domainalias_add(struct admin *a, const char *name, const char *target,
+                          const char *enabled);
+int admin_domainalias_mod(struct admin *a, const char *name, const char *target,
+                          const char *enabled);
+int admin_domainalias_del(struct admin *a, const char *name);
+
+/* ---- accounts ---- */
+struct admin_account {
+    const char *username;
+    const char *new_username;  /* mod: rename (and the mailbox with it) */
+    const char *password_hash; /* {SCHEME}hash, stored as given */
+    const char *first_name, *last_name;
+    const char *enabled;
+    const char *role;          /* SimpleUsers | DomainAdmins | Resellers | SuperAdmins */
+    const char *email;         /* the mailbox address; SimpleUsers: = username */
+    const char *quota;         /* MB; "" or "0" with a domain quota = the domain default */
+    const char *message_limit;
+    const char *send_only;
+    const char *master_user;
+    const char *const *admin_domains; /* DomainAdmins: NULL-terminated */
+    bool no_mailbox;                  /* mod: remove the mailbox (account kept) */
+    bool enable_aliases;              /* mod: re-enable the aliases disabling turned off */
+    bool keep_dir;                    /* del: keep the mail directory */
+};
+
+int admin_account_add(struct admin *a, const struct admin_account *acc);
+int admin_account_mod(struct admin *a, const struct admin_account *acc);
+int admin_account_del(struct admin *a, const struct admin_account *acc);
+
+/* ---- aliases (aliases, distribution lists, catch-alls, forwards) ---- */
+struct admin_alias {
+    const char *address;
+    const char *enabled;
+    const char *description;
+    const char *expire_at;        /* "YYYY-MM-DD[ HH:MM[:SS]]" UTC, "" = never */
+    const char *const *recipients; /* NULL-terminated; add: all, mod: replaces the list */
+    const char *const *add;        /* mod: recipients to add */
+    const char *const *remove;     /* mod: recipients to remove */
+    bool merge;                    /* add: an existing alias gets the recipients added */
+};
+
+int admin_alias_add(struct admin *a, const struct admin_alias *al);
+int admin_alias_mod(struct admin *a, const struct admin_alias *al);
+int admin_alias_del(struct admin *a, const char *address);
+
+int admin_sender_address_add(struct admin *a, const char *account, const char *address);
+int admin_sender_address_del(struct admin *a, const char *account, const char *address);
+
+/* ---- listings (text or JSON) ---- */
+enum admin_format { ADMIN_TEXT, ADMIN_JSON };
+int admin_list(struct admin *a, const char *what, const char *filter, enum admin_format f,
+               FILE *out);
+int admin_show(struct admin *a, const char *what, const char *name, enum admin_format f,
+               FILE *out);
+
+/* A boolean as Modoboa's CSV reads it: true, 1, yes, y (any case). */
+bool admin_truthy(const char *s);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * admin_impl - what the admin_*.c files share; not for other callers.
+ */
+#ifndef MODO_ADMIN_IMPL_H
+#define MODO_ADMIN_IMPL_H
+
+#include "admin.h"
+#include "db.h"
+
+#include <stdbool.h>
+
+struct admin {
+    struct db *db;
+    const struct conf *conf;
+    char *error;
+    char nums[16][24];
+    unsigned next_num;
+};
+
+/* Set the error message; returns code. */
+int admin_fail(struct admin *a, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The database failed: ADMIN_EDB with its message. */
+int admin_dbfail(struct admin *a);
+/* A number as a parameter (a ring of buffers: valid for the next 15 calls). */
+const char *admin_num(struct admin *a, long long v);
+
+/* Run a statement; -1 (error set) on failure. */
+int admin_exec(struct admin *a, struct db_result *res, const char *sql, size_t n,
+               const char *const *params);
+#define EXEC(a, res, sql, ...) admin_exec(a, res, sql, DB_ARGS(__VA_ARGS__))
+/* The first column of the first row as a number: > 0 found, 0 none, -1 error. */
+long long admin_id(struct admin *a, const char *sql, size_t n, const char *const *params);
+#define ID(a, sql, ...) admin_id(a, sql, DB_ARGS(__VA_ARGS__))
+
+/* core_log, as Modoboa's SQLHandler writes it (logger modoboa.admin): 0 or ADMIN_EDB. */
+int admin_log(struct admin *a, const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Parse helpers: 0 or an error code with the message set, naming what. */
+int admin_parse_uint(struct admin *a, const char *what, const char *s, long long *v);
+int admin_parse_bool(struct admin *a, const char *what, const char *s, bool *v);
+/* "" or "none" -> NULL (no limit), else the number as text in *out. */
+int admin_parse_limit(struct admin *a, const char *what, const char *s, const char **out);
+bool admin_cell_true(const char *cell);
+
+/* The home directory of a mailbox, as Dovecot is configured ([admin] mail_root, mail_home). */
+char *admin_mail_home(struct admin *a, const char *local, const char *domain);
+/* Queue an admin_mailboxoperation (if [admin] handle_mailboxes). mailbox_id NULL for deletes. */
+int admin_queue_op(struct admin *a, const char *type, const char *path, const char *mailbox_id);
+
+/* Remove a mailbox and what hangs on it (invariant 6); the account stays. */
+int admin_mailbox_delete(struct admin *a, const char *mailbox_id, bool keep_dir);
+/* Remove an account (its mailbox first). */
+int admin_user_delete(struct admin *a, const char *user_id, bool keep_dir);
+/* Remove an alias by id, its recipients and the recipients that point at it. */
+int admin_alias_delete_id(struct admin *a, const char *alias_id);
+
+#endif

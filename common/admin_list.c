@@ -1,0 +1,282 @@
+/*
+ * admin_list - listings and single objects, as aligned text or JSON; see admin.h.
+ *
+ * Column names carry a type suffix for JSON: ":b" boolean, ":i" integer,
+ * ":l" comma-separated list (printed as an array); no suffix is a string.
+ */
+#include "admin_impl.h"
+#include "strbuf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RECIPIENTS_PG                                                                              \
+    "(SELECT string_agg(address, ',' ORDER BY address) FROM modoboa_admin_aliasrecipient"          \
+    " WHERE alias_id = al.id)"
+#define RECIPIENTS_LITE                                                                            \
+    "(SELECT group_concat(address, ',') FROM (SELECT address FROM modoboa_admin_aliasrecipient"    \
+    " WHERE alias_id = al.id ORDER BY address))"
+#define SENDERS_PG                                                                                 \
+    "(SELECT string_agg(address, ',' ORDER BY address) FROM admin_senderaddress"                   \
+    " WHERE mailbox_id = m.id)"
+#define SENDERS_LITE                                                                               \
+    "(SELECT group_concat(address, ',') FROM (SELECT address FROM admin_senderaddress"             \
+    " WHERE mailbox_id = m.id ORDER BY address))"
+
+#define ROLE                                                                                       \
+    "CASE WHEN u.is_superuser THEN 'SuperAdmins' ELSE COALESCE((SELECT g.name FROM"                \
+    " core_user_groups ug JOIN auth_group g ON g.id = ug.group_id WHERE ug.user_id = u.id"         \
+    " ORDER BY g.id LIMIT 1), '') END"
+
+struct view {
+    const char *what;
+    const char *columns; /* "name:type,..." as printed */
+    const char *select;  /* {R}: recipients aggregate, {S}: senders aggregate */
+    const char *filter;  /* SQL condition on $1 for --domain / show */
+    const char *key;     /* show: the condition on $1 */
+    const char *order;
+};
+
+static const struct view views[] = {
+    {"domains",
+     "name,type,enabled:b,quota:i,default_mailbox_quota:i,message_limit:i,mailboxes:i,aliases:i,"
+     "enable_dns_checks:b,enable_dkim:b,dkim_key_selector,dkim_key_length:i",
+     "SELECT d.name, d.type, d.enabled, d.quota, d.default_mailbox_quota, d.message_limit,"
+     " (SELECT count(*) FROM admin_mailbox m WHERE m.domain_id = d.id),"
+     " (SELECT count(*) FROM admin_alias al WHERE al.domain_id = d.id AND NOT al.internal),"
+     " d.enable_dns_checks, d.enable_dkim, d.dkim_key_selector, d.dkim_key_length"
+     " FROM admin_domain d WHERE d.type = 'domain'",
+     "d.name = $1", "d.name = $1", "d.name"},
+    {"relaydomains", "name,enabled:b,next_hop,verify_recipients:b,mailboxes:i",
+     "SELECT d.name, d.enabled, t.next_hop,"
+     " EXISTS (SELECT 1 FROM relaydomains_recipientaccess ra WHERE ra.pattern = d.name),"
+     " (SELECT count(*) FROM admin_mailbox m WHERE m.domain_id = d.id)"
+     " FROM admin_domain d LEFT JOIN transport_transport t ON t.id = d.transport_id"
+     " WHERE d.type = 'relaydomain'",
+     "d.name = $1", "d.name = $1", "d.name"},
+    {"domainaliases", "name,target,enabled:b",
+     "SELECT da.name, d.name, da.enabled FROM admin_domainalias da"
+     " JOIN admin_domain d ON d.id = da.target_id WHERE 1 = 1",
+     "d.name = $1", "da.name = $1", "da.name"},
+    {"accounts",
+     "username,role,enabled:b,email,first_name,last_name,quota:i,use_domain_quota:b,"
+     "message_limit:i,send_only:b,master_user:b,last_login,sender_addresses:l",
+     "SELECT u.username, " ROLE ", u.is_active, u.email, u.first_name, u.last_name, m.quota,"
+     " m.use_domain_quota, m.message_limit, m.is_send_only, u.master_user, u.last_login, {S}"
+     " FROM core_user u LEFT JOIN admin_mailbox m ON m.user_id = u.id"
+     " LEFT JOIN admin_domain d ON d.id = m.domain_id WHERE 1 = 1",
+     "d.name = $1", "u.username = $1", "u.username"},
+    {"aliases", "address,enabled:b,kind,expire_at,description,recipients:l",
+     "SELECT al.address, al.enabled, CASE WHEN al.address LIKE '@%' THEN 'catchall'"
+     " WHEN EXISTS (SELECT 1 FROM admin_mailbox m JOIN admin_domain md ON md.id = m.domain_id"
+     " WHERE m.address || '@' || md.name = al.address) THEN 'forward'"
+     " WHEN (SELECT count(*) FROM modoboa_admin_aliasrecipient WHERE alias_id = al.id) > 1"
+     " THEN 'dlist' ELSE 'alias' END, al.expire_at, al.description, {R}"
+     " FROM admin_alias al LEFT JOIN admin_domain d ON d.id = al.domain_id WHERE NOT al.internal",
+     "d.name = $1", "al.address = lower($1)", "al.address"},
+    {"sender-addresses", "account,address",
+     "SELECT u.username, sa.address FROM admin_senderaddress sa"
+     " JOIN admin_mailbox m ON m.id = sa.mailbox_id JOIN core_user u ON u.id = m.user_id"
+     " JOIN admin_domain d ON d.id = m.domain_id WHERE 1 = 1",
+     "d.name = $1", "u.username = lower($1)", "u.username, sa.address"},
+    {"mailbox-operations", "id:i,type,argument,mailbox",
+     "SELECT o.id, o.type, o.argument, m.address || '@' || d.name FROM admin_mailboxoperation o"
+     " LEFT JOIN admin_mailbox m ON m.id = o.mailbox_id LEFT JOIN admin_domain d"
+     " ON d.id = m.domain_id WHERE 1 = 1",
+     "d.name = $1", "o.id = $1", "o.id"},
+};
+
+static const struct view *find_view(const char *what)
+{
+    static const struct {
+        const char *alias, *name;
+    } singular[] = {{"domain", "domains"},           {"relaydomain", "relaydomains"},
+                    {"domainalias", "domainaliases"}, {"account", "accounts"},
+                    {"alias", "aliases"},             {"sender-address", "sender-addresses"}};
+    size_t i;
+
+    for (i = 0; i < sizeof(singular) / sizeof(singular[0]); i++)
+        if (strcmp(what, singular[i].alias) == 0)
+            what = singular[i].name;
+    for (i = 0; i < sizeof(views) / sizeof(views[0]); i++)
+        if (strcmp(views[i].what, what) == 0)
+            return &views[i];
+    return NULL;
+}
+
+struct column {
+    char name[40];
+    char type; /* 's', 'b', 'i', 'l' */
+};
+
+static size_t parse_columns(const char *spec, struct column *cols, size_t max)
+{
+    size_t n = 0;
+
+    while (*spec && n < max) {
+        size_t len = strcspn(spec, ",");
+        const char *colon = memchr(spec, ':', len);
+        size_t nlen = colon ? (size_t)(colon - spec) : len;
+        snprintf(cols[n].name, sizeof(cols[n].name), "%.*s", (int)nlen, spec);
+        cols[n].type = colon ? colon[1] : 's';
+        n++;
+        spec += len + (spec[len] == ',');
+    }
+    return n;
+}
+
+static void json_string(FILE *out, const char *s, size_t len)
+{
+    size_t i;
+
+    fputc('"', out);
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", out);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+static void json_value(FILE *out, const struct column *col, const char *v)
+{
+    if (col->type == 'l') {
+        const char *p = v ? v : "";
+        fputc('[', out);
+        while (*p) {
+            size_t len = strcspn(p, ",");
+            json_string(out, p, len);
+            p += len;
+            if (*p == ',' && *++p)
+                fputs(", ", out);
+        }
+        fputc(']', out);
+    } else if (v == NULL) {
+        fputs("null", out);
+    } else if (col->type == 'b') {
+        fputs(admin_cell_true(v) ? "true" : "false", out);
+    } else if (col->type == 'i') {
+        fputs(v, out);
+    } else {
+        json_string(out, v, strlen(v));
+    }
+}
+
+static const char *text_value(const struct column *col, const char *v)
+{
+    if (col->type == 'b' && v != NULL)
+        return admin_cell_true(v) ? "yes" : "no";
+    if (v == NULL || v[0] == '\0')
+        return "-";
+    return v;
+}
+
+static int query(struct admin *a, const struct view *v, const char *cond, const char *arg,
+                 struct db_result *r)
+{
+    struct strbuf sql = STRBUF_INIT;
+    bool pg = db_is_pgsql(a->db);
+    int rc;
+
+    const char *p;
+
+    for (p = v->select; *p; p++) {
+        if (strncmp(p, "{R}", 3) == 0 || strncmp(p, "{S}", 3) == 0) {
+            strbuf_puts(&sql, p[1] == 'R' ? (pg ? RECIPIENTS_PG : RECIPIENTS_LITE)
+                                          : (pg ? SENDERS_PG : SENDERS_LITE));
+            p += 2;
+        } else {
+            strbuf_putc(&sql, *p);
+        }
+    }
+    if (cond != NULL)
+        strbuf_printf(&sql, " AND %s", cond);
+    strbuf_printf(&sql, " ORDER BY %s", v->order);
+    rc = cond ? admin_exec(a, r, sql.data, DB_ARGS(arg)) : admin_exec(a, r, sql.data, 0, NULL);
+    strbuf_free(&sql);
+    return rc < 0 ? ADMIN_EDB : 0;
+}
+
+int admin_list(struct admin *a, const char *what, const char *filter, enum admin_format f,
+               FILE *out)
+{
+    const struct view *v = find_view(what);
+    struct column cols[16];
+    size_t ncols, width[16] = {0}, i, j;
+    struct db_result r;
+    int rc;
+
+    if (v == NULL)
+        return admin_fail(a, ADMIN_EINVAL, "cannot list \"%s\"", what);
+    ncols = parse_columns(v->columns, cols, 16);
+    if ((rc = query(a, v, filter ? v->filter : NULL, filter, &r)) != 0)
+        return rc;
+    if (f == ADMIN_JSON) {
+        fputs("[", out);
+        for (i = 0; i < r.nrows; i++) {
+            fputs(i ? ",\n {" : "\n {", out);
+            for (j = 0; j < ncols; j++) {
+                fprintf(out, "%s\"%s\": ", j ? ", " : "", cols[j].name);
+                json_value(out, &cols[j], db_cell(&r, i, j));
+            }
+            fputs("}", out);
+        }
+        fputs(r.nrows ? "\n]\n" : "]\n", out);
+    } else {
+        for (j = 0; j < ncols; j++)
+            width[j] = strlen(cols[j].name);
+        for (i = 0; i < r.nrows; i++)
+            for (j = 0; j < ncols; j++)
+                if (strlen(text_value(&cols[j], db_cell(&r, i, j))) > width[j])
+                    width[j] = strlen(text_value(&cols[j], db_cell(&r, i, j)));
+        for (j = 0; j < ncols; j++)
+            fprintf(out, "%-*s%s", j + 1 < ncols ? (int)width[j] : 0, cols[j].name,
+                    j + 1 < ncols ? "  " : "\n");
+        for (i = 0; i < r.nrows; i++)
+            for (j = 0; j < ncols; j++)
+                fprintf(out, "%-*s%s", j + 1 < ncols ? (int)width[j] : 0,
+                        text_value(&cols[j], db_cell(&r, i, j)), j + 1 < ncols ? "  " : "\n");
+    }
+    db_result_free(&r);
+    return 0;
+}
+
+int admin_show(struct admin *a, const char *what, const char *name, enum admin_format f,
+               FILE *out)
+{
+    const struct view *v = find_view(what);
+    struct column cols[16];
+    struct db_result r;
+    size_t ncols, j;
+    int rc;
+
+    if (v == NULL)
+        return admin_fail(a, ADMIN_EINVAL, "cannot show \"%s\"", what);
+    ncols = parse_columns(v->columns, cols, 16);
+    if ((rc = query(a, v, v->key, name, &r)) != 0)
+        return rc;
+    if (r.nrows == 0) {
+        db_result_free(&r);
+        return admin_fail(a, ADMIN_ENOENT, "%s %s: not found", what, name);
+    }
+    if (f == ADMIN_JSON) {
+        fputs("{", out);
+        for (j = 0; j < ncols; j++) {
+            fprintf(out, "%s\"%s\": ", j ? ", " : "", cols[j].name);
+            json_value(out, &cols[j], db_cell(&r, 0, j));
+        }
+        fputs("}\n", out);
+    } else {
+        for (j = 0; j < ncols; j++)
+            fprintf(out, "%-22s %s\n", cols[j].name, text_value(&cols[j], db_cell(&r, 0, j)));
+    }
+    db_result_free(&r);
+    return 0;
+}

@@ -1,0 +1,23 @@
+/*
+ * modoctl - what the command files share.
+ */
+#ifndef MODOCTL_H
+#define MODOCTL_H
+
+#include <stddef.h>
+
+struct conf;
+
+#define EXIT_USAGE 2
+#define EXIT_NOTFOUND 3
+#define EXIT_TEMPFAIL 4
+
+/* The password: given, else the first line of standard input (prompted on a terminal). */
+int read_password(const char *given, char *buf, size_t size);
+
+/* domain, relaydomain, domainalias, account, alias, sender-address, passwd */
+int objects_command(const struct conf *conf, int argc, char **argv);
+/* import FILE..., export domains|identities */
+int csv_command(const struct conf *conf, int argc, char **argv);
+
+#endif
