@@ -179,7 +179,7 @@ static int mailbox_create(struct admin *a, long long user_id, const struct admin
              " VALUES ($1, $2, $3, NULL)",
              ad.full, admin_num(a, alias_id), admin_num(a, mbid)) < 0 ||
         EXEC(a, NULL,
-             "INSERT INTO admin_quota (username, bytes, messages) SELECT $1, 0, 0"
+             "INSERT INTO admin_quota (username, bytes, messages) SELECT CAST($1 AS varchar(254)), 0, 0"
              " WHERE NOT EXISTS (SELECT 1 FROM admin_quota WHERE username = $1)",
              ad.full) < 0 ||
         EXEC(a, NULL, "UPDATE core_user SET email = $2 WHERE id = $1", admin_num(a, user_id),
@@ -550,7 +550,7 @@ static int mailbox_rename(struct admin *a, struct mailbox_row *m, const char *ne
         EXEC(a, NULL, "DELETE FROM admin_quota WHERE username = $1", ad.full) < 0 ||
         EXEC(a, NULL, "UPDATE admin_quota SET username = $2 WHERE username = $1", old, ad.full) < 0 ||
         EXEC(a, NULL,
-             "INSERT INTO admin_quota (username, bytes, messages) SELECT $1, 0, 0"
+             "INSERT INTO admin_quota (username, bytes, messages) SELECT CAST($1 AS varchar(254)), 0, 0"
              " WHERE NOT EXISTS (SELECT 1 FROM admin_quota WHERE username = $1)",
              ad.full) < 0 ||
         EXEC(a, NULL, "UPDATE core_user SET username = $3 WHERE id = $1 AND username = $2",
