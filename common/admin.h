@@ -42,6 +42,9 @@ enum admin_status {
 struct admin *admin_new(struct db *db, const struct conf *conf);
 void admin_free(struct admin **a);
 const char *admin_error(const struct admin *a);
+/* Set the error message (for callers that check rules of their own); returns code. */
+int admin_fail(struct admin *a, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 struct db *admin_db(struct admin *a);
 
 int admin_begin(struct admin *a);

@@ -17,9 +17,6 @@ struct admin {
     unsigned next_num;
 };
 
-/* Set the error message; returns code. */
-int admin_fail(struct admin *a, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* The database failed: ADMIN_EDB with its message. */
 int admin_dbfail(struct admin *a);
 /* A number as a parameter (a ring of buffers: valid for the next 15 calls). */

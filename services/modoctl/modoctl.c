@@ -381,6 +381,8 @@ static void usage(FILE *fp)
                 "       modoctl [-c modo.conf] domain|relaydomain|domainalias|account|alias add|mod|del|list|show ...\n"
                 "       modoctl [-c modo.conf] sender-address add|del|list ...\n"
                 "       modoctl [-c modo.conf] passwd ACCOUNT\n"
+                "       modoctl [-c modo.conf] import [--sepchar C] [--continue-if-exists] [--crypt-passwords] FILE...\n"
+                "       modoctl [-c modo.conf] export domains|identities [--sepchar C]\n"
                 "       (modoctl OBJECT --help lists the options of each)\n"
                 "       modoctl [-c modo.conf] explain ADDRESS [--sender S] [--sasl LOGIN]\n"
                 "       modoctl [-c modo.conf] config check\n"
@@ -499,6 +501,11 @@ int main(int argc, char **argv)
     if (strcmp(argv[0], "pw") == 0)
         return pw_command(argc, argv);
     conf = conf_load(path, &err);
+    if (conf != NULL && (strcmp(argv[0], "import") == 0 || strcmp(argv[0], "export") == 0)) {
+        rc = csv_command(conf, argc, argv);
+        conf_free(&conf);
+        return rc;
+    }
     if (conf != NULL && is_object_command(argv[0])) {
         rc = objects_command(conf, argc, argv);
         conf_free(&conf);
