@@ -124,6 +124,19 @@ int admin_alias_del(struct admin *a, const char *address);
 int admin_sender_address_add(struct admin *a, const char *account, const char *address);
 int admin_sender_address_del(struct admin *a, const char *account, const char *address);
 
+/* ---- mailbox operations ---- */
+struct db_result;
+/* Pending operations in table order: id, type, argument, mailbox_id, local part, domain, domain id. */
+int admin_ops_pending(struct admin *a, struct db_result *r);
+/* Log an operation's outcome (core_log, level INFO closes its alarm); drop: delete the row. */
+int admin_op_finish(struct admin *a, const char *op_id, bool drop, const char *level,
+                    const char *message);
+/* Open (or update) the admin_alarm of a failed operation. */
+int admin_op_alarm(struct admin *a, const char *op_id, const char *mailbox_id,
+                   const char *domain_id, const char *title);
+/* The home of a mailbox as Dovecot is configured (malloc'd). */
+char *admin_mail_home(struct admin *a, const char *local, const char *domain);
+
 /* ---- listings (text or JSON) ---- */
 enum admin_format { ADMIN_TEXT, ADMIN_JSON };
 int admin_list(struct admin *a, const char *what, const char *filter, enum admin_format f,

@@ -41,8 +41,6 @@ int admin_parse_bool(struct admin *a, const char *what, const char *s, bool *v);
 int admin_parse_limit(struct admin *a, const char *what, const char *s, const char **out);
 bool admin_cell_true(const char *cell);
 
-/* The home directory of a mailbox, as Dovecot is configured ([admin] mail_root, mail_home). */
-char *admin_mail_home(struct admin *a, const char *local, const char *domain);
 /* Queue an admin_mailboxoperation (if [admin] handle_mailboxes). mailbox_id NULL for deletes. */
 int admin_queue_op(struct admin *a, const char *type, const char *path, const char *mailbox_id);
 

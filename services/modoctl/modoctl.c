@@ -383,6 +383,7 @@ static void usage(FILE *fp)
                 "       modoctl [-c modo.conf] passwd ACCOUNT\n"
                 "       modoctl [-c modo.conf] import [--sepchar C] [--continue-if-exists] [--crypt-passwords] FILE...\n"
                 "       modoctl [-c modo.conf] export domains|identities [--sepchar C]\n"
+                "       modoctl [-c modo.conf] mailbox-ops run | list [--json]\n"
                 "       (modoctl OBJECT --help lists the options of each)\n"
                 "       modoctl [-c modo.conf] explain ADDRESS [--sender S] [--sasl LOGIN]\n"
                 "       modoctl [-c modo.conf] config check\n"
@@ -503,6 +504,11 @@ int main(int argc, char **argv)
     conf = conf_load(path, &err);
     if (conf != NULL && (strcmp(argv[0], "import") == 0 || strcmp(argv[0], "export") == 0)) {
         rc = csv_command(conf, argc, argv);
+        conf_free(&conf);
+        return rc;
+    }
+    if (conf != NULL && strcmp(argv[0], "mailbox-ops") == 0) {
+        rc = mailbox_ops_command(conf, argc, argv);
         conf_free(&conf);
         return rc;
     }

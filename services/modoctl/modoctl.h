@@ -20,4 +20,7 @@ int objects_command(const struct conf *conf, int argc, char **argv);
 /* import FILE..., export domains|identities */
 int csv_command(const struct conf *conf, int argc, char **argv);
 
+/* mailbox-ops run */
+int mailbox_ops_command(const struct conf *conf, int argc, char **argv);
+
 #endif
