@@ -134,6 +134,11 @@ int admin_op_finish(struct admin *a, const char *op_id, bool drop, const char *l
 /* Open (or update) the admin_alarm of a failed operation. */
 int admin_op_alarm(struct admin *a, const char *op_id, const char *mailbox_id,
                    const char *domain_id, const char *title);
+/* cleanup logs: core_log and message history older than [admin] *_maximum_age days. */
+int admin_cleanup_logs(struct admin *a, long long *logs, long long *history);
+/* Active, non-superuser accounts whose last login is older than inactive_account_threshold
+ * days: username, last_login. */
+int admin_inactive_accounts(struct admin *a, struct db_result *r);
 /* The home of a mailbox as Dovecot is configured (malloc'd). */
 char *admin_mail_home(struct admin *a, const char *local, const char *domain);
 

@@ -3,9 +3,11 @@
  * that report the ones that fail; see admin.h.
  */
 #include "admin_impl.h"
+#include "conf.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 int admin_ops_pending(struct admin *a, struct db_result *r)
 {
@@ -59,6 +61,43 @@ int admin_op_alarm(struct admin *a, const char *op_id, const char *mailbox_id,
                 "INSERT INTO admin_alarm (created, closed, status, title, internal_name, mailbox_id,"
                 " domain_id) VALUES ($1, NULL, 1, $2, $3, $4, $5)",
                 db_now(a->db), title, name, mailbox_id, domain_id) < 0
+               ? ADMIN_EDB
+               : 0;
+}
+
+/* ---- cleanups (spec modoboa.md §10) ---- */
+
+int admin_cleanup_logs(struct admin *a, long long *logs, long long *history)
+{
+    long long log_days = conf_int(a->conf, "admin", "log_maximum_age");
+    long long hist_days = conf_int(a->conf, "admin", "message_history_maximum_age");
+    struct db_result r;
+    char t1[40], t2[40];
+
+    db_time(a->db, time(NULL) - (time_t)(log_days * 86400), t1, sizeof(t1));
+    db_time(a->db, time(NULL) - (time_t)(hist_days * 86400), t2, sizeof(t2));
+    if (EXEC(a, &r, "DELETE FROM core_log WHERE date_created < $1", t1) < 0)
+        return ADMIN_EDB;
+    *logs = r.affected;
+    db_result_free(&r);
+    if (EXEC(a, &r, "DELETE FROM maillog_maillog WHERE date < $1", t2) < 0)
+        return ADMIN_EDB;
+    *history = r.affected;
+    db_result_free(&r);
+    return 0;
+}
+
+int admin_inactive_accounts(struct admin *a, struct db_result *r)
+{
+    long long days = conf_int(a->conf, "admin", "inactive_account_threshold");
+    char t[40];
+
+    db_time(a->db, time(NULL) - (time_t)(days * 86400), t, sizeof(t));
+    /* Modoboa's selection: accounts that never logged in are never selected */
+    return EXEC(a, r,
+                "SELECT username, last_login FROM core_user WHERE is_active AND NOT is_superuser"
+                " AND last_login IS NOT NULL AND last_login < $1 ORDER BY username",
+                t) < 0
                ? ADMIN_EDB
                : 0;
 }

@@ -105,6 +105,8 @@ static const struct conf_setting conf_table[] = {
     {"admin", "mail_home", CONF_STRING, "%d/%n", 0, 0, NULL,
      "home of a mailbox under mail_root, as Dovecot's mail_home (%d domain, %n local part,"
      " %u address)"},
+    {"admin", "mail_user", CONF_STRING, "vmail", 0, 0, NULL,
+     "the system user owning the mail homes (Dovecot's mail_uid and mail_gid)"},
     {"admin", "handle_mailboxes", CONF_BOOL, "yes", 0, 0, NULL,
      "queue renames and deletions of mail homes (modoctl mailbox-ops run performs them)"},
     {"admin", "password_scheme", CONF_STRING, "SHA512-CRYPT", 0, 0, NULL,

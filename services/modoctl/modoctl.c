@@ -361,17 +361,18 @@ static int explain(struct event_base *base, struct store *store, const struct co
     return rc;
 }
 
-static bool is_object_command(const char *cmd)
-{
-    static const char *const objects[] = {"domain", "relaydomain", "domainalias", "account",
-                                          "alias", "sender-address", "passwd"};
-    size_t i;
-
-    for (i = 0; i < sizeof(objects) / sizeof(objects[0]); i++)
-        if (strcmp(cmd, objects[i]) == 0)
-            return true;
-    return false;
-}
+/* Commands that work on the database through the admin module (one transaction each). */
+static const struct {
+    const char *name;
+    int (*run)(const struct conf *conf, int argc, char **argv);
+} tool_commands[] = {
+    {"domain", objects_command},      {"relaydomain", objects_command},
+    {"domainalias", objects_command}, {"account", objects_command},
+    {"alias", objects_command},       {"sender-address", objects_command},
+    {"passwd", objects_command},      {"import", csv_command},
+    {"export", csv_command},          {"mailbox-ops", mailbox_ops_command},
+    {"cleanup", cleanup_command},     {"config", fragments_command},
+};
 
 static void usage(FILE *fp)
 {
@@ -386,7 +387,8 @@ static void usage(FILE *fp)
                 "       modoctl [-c modo.conf] mailbox-ops run | list [--json]\n"
                 "       (modoctl OBJECT --help lists the options of each)\n"
                 "       modoctl [-c modo.conf] explain ADDRESS [--sender S] [--sasl LOGIN]\n"
-                "       modoctl [-c modo.conf] config check\n"
+                "       modoctl [-c modo.conf] config check | postfix | dovecot [sql|master|dict] | opendkim\n"
+                "       modoctl [-c modo.conf] cleanup logs | inactive-accounts [--delete] [--dry-run] [--silent] [--verbose]\n"
                 "       modoctl config reference\n"
                 "       modoctl pw hash [-s SCHEME] [-p PASSWORD]\n"
                 "       modoctl pw verify HASH [-p PASSWORD]\n");
@@ -502,26 +504,18 @@ int main(int argc, char **argv)
     if (strcmp(argv[0], "pw") == 0)
         return pw_command(argc, argv);
     conf = conf_load(path, &err);
-    if (conf != NULL && (strcmp(argv[0], "import") == 0 || strcmp(argv[0], "export") == 0)) {
-        rc = csv_command(conf, argc, argv);
-        conf_free(&conf);
-        return rc;
-    }
-    if (conf != NULL && strcmp(argv[0], "mailbox-ops") == 0) {
-        rc = mailbox_ops_command(conf, argc, argv);
-        conf_free(&conf);
-        return rc;
-    }
-    if (conf != NULL && is_object_command(argv[0])) {
-        rc = objects_command(conf, argc, argv);
-        conf_free(&conf);
-        return rc;
-    }
     if (conf != NULL && strcmp(argv[0], "config") == 0 && argc == 2 &&
         strcmp(argv[1], "check") == 0) {
         printf("%s: ok\n", path);
         conf_free(&conf);
         return 0;
+    }
+    for (size_t i = 0; conf != NULL && i < sizeof(tool_commands) / sizeof(tool_commands[0]); i++) {
+        if (strcmp(argv[0], tool_commands[i].name) == 0) {
+            rc = tool_commands[i].run(conf, argc, argv);
+            conf_free(&conf);
+            return rc;
+        }
     }
     if (conf == NULL) {
         fprintf(stderr, "modoctl: %s\n", err);

@@ -20,6 +20,10 @@ int objects_command(const struct conf *conf, int argc, char **argv);
 /* import FILE..., export domains|identities */
 int csv_command(const struct conf *conf, int argc, char **argv);
 
+/* config postfix | dovecot [sql|master|dict] | opendkim */
+int fragments_command(const struct conf *conf, int argc, char **argv);
+/* cleanup logs | inactive-accounts */
+int cleanup_command(const struct conf *conf, int argc, char **argv);
 /* mailbox-ops run */
 int mailbox_ops_command(const struct conf *conf, int argc, char **argv);
 

@@ -1,0 +1,248 @@
+/*
+ * modoctl config postfix | dovecot [sql] | opendkim: the configuration fragments that wire
+ * Postfix, Dovecot and OpenDKIM to modo for the current modo.conf.
+ *
+ * - postfix: main.cf lines with every Modoboa map answered by modo-lookupd over socketmap,
+ *   at the first unix or inet endpoint of [lookupd] listen (a socket inside Postfix's queue
+ *   directory is named relative to it, so chrooted daemons reach it).
+ * - dovecot: a conf.d fragment (mail home as [admin] mail_root and mail_home, passdb,
+ *   master passdb and userdb with Modoboa's queries on modo's database, the quota dict on
+ *   admin_quota); "dovecot sql" prints the dovecot-sql.conf.ext file it names, "dovecot
+ *   dict" the dict map file.
+ * - opendkim: KeyTable and SigningTable on the dkim view.
+ */
+#include "modoctl.h"
+
+#include "conf.h"
+#include "strbuf.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SQL_CONF "/etc/dovecot/modo-sql.conf.ext"
+#define MASTER_CONF "/etc/dovecot/modo-sql-master.conf.ext"
+#define DICT_CONF "/etc/dovecot/modo-dict-sql.conf.ext"
+
+/* The socketmap endpoint Postfix should use, or NULL. */
+static char *lookupd_endpoint(const struct conf *conf)
+{
+    const char *p = conf_str(conf, "lookupd", "listen");
+    static const char spool[] = "/var/spool/postfix/";
+
+    while (*p) {
+        size_t len;
+        p += strspn(p, " \t");
+        len = strcspn(p, " \t");
+        if (len > 5 && strncmp(p, "unix:", 5) == 0) {
+            char *path = xstrndup(p + 5, len - 5), *out;
+            struct strbuf sb = STRBUF_INIT;
+            /* Postfix daemons run in the queue directory, often chrooted to it */
+            strbuf_printf(&sb, "unix:%s",
+                          strncmp(path, spool, sizeof(spool) - 1) == 0 ? path + sizeof(spool) - 1
+                                                                       : path);
+            free(path);
+            out = strbuf_steal(&sb);
+            return out;
+        }
+        if (len > 5 && strncmp(p, "inet:", 5) == 0)
+            return xstrndup(p, len);
+        p += len;
+    }
+    return NULL;
+}
+
+static int postfix(const struct conf *conf)
+{
+    char *ep = lookupd_endpoint(conf);
+    const char *delim = conf_str(conf, "lookupd", "recipient_delimiter");
+
+    if (ep == NULL) {
+        fprintf(stderr, "modoctl: [lookupd] listen has no unix: or inet: endpoint for socketmap\n");
+        return 1;
+    }
+#define MAP(n) conf_str(conf, "lookupd", n)
+    printf("# Postfix main.cf: every Modoboa map answered by modo-lookupd (modoctl config postfix)\n"
+           "modo = socketmap:%s\n"
+           "virtual_transport = %s\n"
+           "virtual_mailbox_domains = ${modo}:%s\n"
+           "# set explicitly, or trivial-rewrite asks the alias map about bare domains\n"
+           "virtual_alias_domains = ${modo}:%s\n"
+           "virtual_alias_maps = ${modo}:%s\n"
+           "relay_domains = ${modo}:%s\n"
+           "# one map applies Postfix's search order over relay transports and split domains\n"
+           "transport_maps = ${modo}:%s\n"
+           "smtpd_sender_login_maps = ${modo}:%s\n"
+           "recipient_delimiter = %s\n"
+           "unverified_recipient_reject_code = 550\n"
+           "# as Modoboa's installer: the maintenance hold and recipient verification of relay\n"
+           "# domains apply to unauthenticated mail\n"
+           "smtpd_recipient_restrictions =\n"
+           "    permit_mynetworks\n"
+           "    permit_sasl_authenticated\n"
+           "    check_recipient_access ${modo}:%s ${modo}:%s\n"
+           "    reject_unverified_recipient\n"
+           "    reject_unauth_destination\n"
+           "# on submission (master.cf): -o smtpd_sender_restrictions=reject_sender_login_mismatch\n",
+           ep, conf_str(conf, "lookupd", "split_domains_transport"), MAP("map_domains"),
+           MAP("map_domain_aliases"), MAP("map_aliases"), MAP("map_relay_domains"),
+           MAP("map_transport"), MAP("map_sender_login"), delim[0] ? delim : "+",
+           MAP("map_maintain"), MAP("map_relay_recipient_verification"));
+#undef MAP
+    free(ep);
+    return 0;
+}
+
+/* Dovecot's driver and connect string for [database] url. */
+static int dovecot_connect(const struct conf *conf, const char **driver, char **connect)
+{
+    const char *url = conf_str(conf, "database", "url");
+    PQconninfoOption *opts, *o;
+    struct strbuf sb = STRBUF_INIT;
+    char *err = NULL;
+
+    if (strncmp(url, "sqlite://", 9) == 0) {
+        *driver = "sqlite";
+        *connect = xstrdup(url + 9);
+        return 0;
+    }
+    if ((opts = PQconninfoParse(url, &err)) == NULL) {
+        fprintf(stderr, "modoctl: [database] url: %s\n", err ? err : "cannot parse");
+        PQfreemem(err);
+        return -1;
+    }
+    for (o = opts; o->keyword != NULL; o++)
+        if (o->val != NULL && o->val[0] != '\0')
+            strbuf_printf(&sb, "%s%s=%s", sb.len ? " " : "", o->keyword, o->val);
+    PQconninfoFree(opts);
+    *driver = "pgsql";
+    *connect = strbuf_steal(&sb);
+    return 0;
+}
+
+static int dovecot(const struct conf *conf, const char *part)
+{
+    const char *driver, *home = conf_str(conf, "admin", "mail_home");
+    char *connect;
+
+    if (dovecot_connect(conf, &driver, &connect) < 0)
+        return 1;
+    if (part == NULL) {
+        printf("# Dovecot conf.d fragment: accounts and quotas from modo's database\n"
+               "# (modoctl config dovecot; the files it names: modoctl config dovecot sql|master|dict)\n"
+               "mail_home = %s/%s\n"
+               "mail_location = maildir:~/Maildir\n"
+               "mail_uid = %s\n"
+               "mail_gid = %s\n"
+               "auth_username_format = %%Lu\n"
+               "auth_master_user_separator = *\n"
+               "passdb {\n  driver = sql\n  args = " SQL_CONF "\n}\n"
+               "passdb {\n  driver = sql\n  args = " MASTER_CONF "\n  master = yes\n  pass = yes\n}\n"
+               "userdb {\n  driver = sql\n  args = " SQL_CONF "\n}\n"
+               "mail_plugins = $mail_plugins quota\n"
+               "plugin {\n  quota = dict:User quota::proxy::quota\n}\n"
+               "dict {\n  quota = %s:" DICT_CONF "\n}\n",
+               conf_str(conf, "admin", "mail_root"), home, conf_str(conf, "admin", "mail_user"),
+               conf_str(conf, "admin", "mail_user"), driver);
+    } else if (strcmp(part, "sql") == 0) {
+        printf("# " SQL_CONF " (modoctl config dovecot sql)\n"
+               "driver = %s\n"
+               "connect = %s\n"
+               "password_query = SELECT u.email AS user, u.password,"
+               " '*:bytes=' || mb.quota || 'M' AS userdb_quota_rule"
+               " FROM core_user u JOIN admin_mailbox mb ON u.id = mb.user_id"
+               " JOIN admin_domain dom ON mb.domain_id = dom.id"
+               " WHERE (mb.is_send_only IS NOT TRUE OR '%%s' NOT IN ('imap', 'pop3'))"
+               " AND u.email = '%%u' AND u.is_active AND dom.enabled\n"
+               "user_query = SELECT '*:bytes=' || mb.quota || 'M' AS quota_rule"
+               " FROM admin_mailbox mb JOIN admin_domain dom ON mb.domain_id = dom.id"
+               " WHERE (mb.is_send_only IS NOT TRUE OR '%%s' NOT IN ('imap', 'pop3', 'lmtp'))"
+               " AND mb.address = '%%n' AND dom.name = '%%d'\n"
+               "iterate_query = SELECT email AS user FROM core_user WHERE email <> ''\n",
+               driver, connect);
+    } else if (strcmp(part, "master") == 0) {
+        printf("# " MASTER_CONF " (modoctl config dovecot master)\n"
+               "driver = %s\n"
+               "connect = %s\n"
+               "password_query = SELECT email AS user, password FROM core_user"
+               " WHERE email = '%%u' AND is_active AND master_user\n",
+               driver, connect);
+    } else if (strcmp(part, "dict") == 0) {
+        printf("# " DICT_CONF " (modoctl config dovecot dict)\n"
+               "connect = %s\n"
+               "map {\n  pattern = priv/quota/storage\n  table = admin_quota\n"
+               "  username_field = username\n  value_field = bytes\n}\n"
+               "map {\n  pattern = priv/quota/messages\n  table = admin_quota\n"
+               "  username_field = username\n  value_field = messages\n}\n",
+               connect);
+    } else {
+        free(connect);
+        fprintf(stderr, "usage: modoctl config dovecot [sql|master|dict]\n");
+        return EXIT_USAGE;
+    }
+    free(connect);
+    return 0;
+}
+
+static int opendkim(const struct conf *conf)
+{
+    const char *url = conf_str(conf, "database", "url");
+    PQconninfoOption *opts, *o;
+    const char *host = "127.0.0.1", *port = "5432", *db = "modoboa", *user = "opendkim",
+               *pw = NULL;
+    char *err = NULL;
+
+    if (strncmp(url, "sqlite://", 9) == 0) {
+        const char *path = url + 9, *slash = strrchr(path, '/');
+        printf("# opendkim.conf (modoctl config opendkim): the dkim view of modo's SQLite database,\n"
+               "# read through OpenDBX (Debian: libopendbx1-sqlite3): host = directory, database = file\n"
+               "KeyTable     dsn:sqlite3://%.*s/%s/table=dkim?keycol=id?datacol=domain_name,selector,private_key_path\n"
+               "SigningTable dsn:sqlite3://%.*s/%s/table=dkim?keycol=domain_name?datacol=id\n",
+               (int)(slash ? slash - path : 1), slash ? path : ".", slash ? slash + 1 : path,
+               (int)(slash ? slash - path : 1), slash ? path : ".", slash ? slash + 1 : path);
+    } else {
+        if ((opts = PQconninfoParse(url, &err)) == NULL) {
+            fprintf(stderr, "modoctl: [database] url: %s\n", err ? err : "cannot parse");
+            PQfreemem(err);
+            return 1;
+        }
+        for (o = opts; o->keyword != NULL; o++) {
+            if (o->val == NULL || o->val[0] == '\0')
+                continue;
+            if (strcmp(o->keyword, "host") == 0)
+                host = o->val;
+            else if (strcmp(o->keyword, "port") == 0)
+                port = o->val;
+            else if (strcmp(o->keyword, "dbname") == 0)
+                db = o->val;
+            else if (strcmp(o->keyword, "user") == 0)
+                user = o->val;
+            else if (strcmp(o->keyword, "password") == 0)
+                pw = o->val;
+        }
+        printf("# opendkim.conf (modoctl config opendkim): the dkim view of modo's database.\n"
+               "# Better: a role that may only SELECT on dkim (GRANT SELECT ON dkim TO opendkim).\n"
+               "KeyTable     dsn:pgsql://%s%s%s@%s+%s/%s/table=dkim?keycol=id?datacol=domain_name,selector,private_key_path\n"
+               "SigningTable dsn:pgsql://%s%s%s@%s+%s/%s/table=dkim?keycol=domain_name?datacol=id\n",
+               user, pw ? ":" : "", pw ? pw : "", port, host, db, user, pw ? ":" : "", pw ? pw : "",
+               port, host, db);
+        PQconninfoFree(opts);
+    }
+    printf("SubDomains yes\nCanonicalization relaxed/relaxed\nOversignHeaders From\n"
+           "Socket inet:12345@localhost\n");
+    return 0;
+}
+
+int fragments_command(const struct conf *conf, int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "postfix") == 0)
+        return postfix(conf);
+    if ((argc == 2 || argc == 3) && strcmp(argv[1], "dovecot") == 0)
+        return dovecot(conf, argc == 3 ? argv[2] : NULL);
+    if (argc == 2 && strcmp(argv[1], "opendkim") == 0)
+        return opendkim(conf);
+    fprintf(stderr, "usage: modoctl config postfix | dovecot [sql|master|dict] | opendkim | check\n"
+                    "       modoctl config reference\n");
+    return EXIT_USAGE;
+}
