@@ -139,6 +139,8 @@ int admin_cleanup_logs(struct admin *a, long long *logs, long long *history);
 /* Active, non-superuser accounts whose last login is older than inactive_account_threshold
  * days: username, last_login. */
 int admin_inactive_accounts(struct admin *a, struct db_result *r);
+/* db upgrade: add the columns later Modoboa versions added, saying each on out. */
+int admin_upgrade_columns(struct admin *a, FILE *out);
 /* The home of a mailbox as Dovecot is configured (malloc'd). */
 char *admin_mail_home(struct admin *a, const char *local, const char *domain);
 

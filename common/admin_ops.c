@@ -4,6 +4,7 @@
  */
 #include "admin_impl.h"
 #include "conf.h"
+#include "strbuf.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -100,4 +101,76 @@ int admin_inactive_accounts(struct admin *a, struct db_result *r)
                 t) < 0
                ? ADMIN_EDB
                : 0;
+}
+
+/* ---- db upgrade: columns later Modoboa versions added ---- */
+
+static const struct {
+    const char *table, *column, *pg_type, *lite_type, *fill;
+    const char *since;
+} added_columns[] = {
+    {"admin_domain", "message_limit", "integer NULL CHECK (message_limit >= 0)",
+     "integer unsigned NULL CHECK (message_limit >= 0)", NULL, "1.16"},
+    {"admin_mailbox", "message_limit", "integer NULL CHECK (message_limit >= 0)",
+     "integer unsigned NULL CHECK (message_limit >= 0)", NULL, "1.16"},
+    {"admin_mailbox", "is_send_only", "boolean NOT NULL", "bool NOT NULL", "FALSE", "2.2"},
+    {"admin_domain", "last_dns_check_execution", "timestamp with time zone NULL", "datetime NULL",
+     NULL, "2.7.1"},
+    {"core_user", "webauthn_enabled", "boolean NOT NULL", "bool NOT NULL", "FALSE", "2.3"},
+};
+
+static bool column_exists(struct admin *a, const char *table, const char *column)
+{
+    struct strbuf sql = STRBUF_INIT;
+    bool ok;
+
+    strbuf_printf(&sql, "SELECT %s FROM %s WHERE 1 = 0", column, table);
+    /* a savepoint keeps PostgreSQL's transaction usable after the error */
+    db_script(a->db, "SAVEPOINT modo_probe");
+    ok = db_exec(a->db, NULL, sql.data, 0, NULL) == 0;
+    db_script(a->db, ok ? "RELEASE SAVEPOINT modo_probe" : "ROLLBACK TO SAVEPOINT modo_probe");
+    strbuf_free(&sql);
+    return ok;
+}
+
+int admin_upgrade_columns(struct admin *a, FILE *out)
+{
+    struct strbuf sql = STRBUF_INIT;
+    bool pg = db_is_pgsql(a->db);
+    size_t i;
+    int rc = 0;
+
+    /* 2.3 renamed tfa_enabled to totp_enabled */
+    if (!column_exists(a, "core_user", "totp_enabled")) {
+        if (column_exists(a, "core_user", "tfa_enabled")) {
+            if (db_script(a->db, "ALTER TABLE core_user RENAME COLUMN tfa_enabled TO totp_enabled") < 0)
+                return admin_dbfail(a);
+            fprintf(out, "core_user.tfa_enabled renamed totp_enabled (Modoboa 2.3)\n");
+        } else {
+            if (db_script(a->db, pg ? "ALTER TABLE core_user ADD COLUMN totp_enabled boolean NOT NULL DEFAULT FALSE;"
+                                      " ALTER TABLE core_user ALTER COLUMN totp_enabled DROP DEFAULT"
+                                    : "ALTER TABLE core_user ADD COLUMN totp_enabled bool NOT NULL DEFAULT 0") < 0)
+                return admin_dbfail(a);
+            fprintf(out, "core_user.totp_enabled added (Modoboa 2.3)\n");
+        }
+    }
+    for (i = 0; i < sizeof(added_columns) / sizeof(added_columns[0]) && rc == 0; i++) {
+        const char *t = added_columns[i].table, *c = added_columns[i].column;
+        if (column_exists(a, t, c))
+            continue;
+        strbuf_reset(&sql);
+        /* existing rows get the value Django's migration gave them; no default stays (PG) */
+        strbuf_printf(&sql, "ALTER TABLE %s ADD COLUMN %s %s%s%s", t, c,
+                      pg ? added_columns[i].pg_type : added_columns[i].lite_type,
+                      added_columns[i].fill ? " DEFAULT " : "",
+                      added_columns[i].fill ? added_columns[i].fill : "");
+        if (pg && added_columns[i].fill)
+            strbuf_printf(&sql, "; ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", t, c);
+        if (db_script(a->db, sql.data) < 0)
+            rc = admin_dbfail(a);
+        else
+            fprintf(out, "%s.%s added (Modoboa %s)\n", t, c, added_columns[i].since);
+    }
+    strbuf_free(&sql);
+    return rc;
 }

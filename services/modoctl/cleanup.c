@@ -70,8 +70,6 @@ int cleanup_command(const struct conf *conf, int argc, char **argv)
     bool del = false, dry_run = false, silent = false, verbose = false;
     long long logs = 0, history = 0;
     struct admin *a;
-    struct db *db;
-    char *err = NULL;
     int opt, rc;
 
     optind = 0;
@@ -93,12 +91,8 @@ int cleanup_command(const struct conf *conf, int argc, char **argv)
                         " [--verbose]\n");
         return EXIT_USAGE;
     }
-    if ((db = db_open(conf, &err)) == NULL) {
-        fprintf(stderr, "modoctl: %s\n", err);
-        free(err);
+    if ((a = open_admin(conf)) == NULL)
         return EXIT_TEMPFAIL;
-    }
-    a = admin_new(db, conf);
     if ((rc = admin_begin(a)) == 0) {
         if (strcmp(argv[optind], "logs") == 0) {
             rc = admin_cleanup_logs(a, &logs, &history);
@@ -114,7 +108,6 @@ int cleanup_command(const struct conf *conf, int argc, char **argv)
     }
     if (rc != 0)
         fprintf(stderr, "modoctl: %s\n", admin_error(a));
-    admin_free(&a);
-    db_close(&db);
+    close_admin(&a);
     return rc;
 }

@@ -464,8 +464,6 @@ int csv_command(const struct conf *conf, int argc, char **argv)
     };
     struct import im = {.conf = conf, .sep = ';'};
     bool import = strcmp(argv[0], "import") == 0;
-    struct db *db;
-    char *err = NULL;
     int opt, rc = 0;
 
     optind = 0;
@@ -494,20 +492,15 @@ int csv_command(const struct conf *conf, int argc, char **argv)
                         "       modoctl export domains|identities [--sepchar C]\n");
         return EXIT_USAGE;
     }
-    if ((db = db_open(conf, &err)) == NULL) {
-        fprintf(stderr, "modoctl: %s\n", err);
-        free(err);
+    if ((im.a = open_admin(conf)) == NULL)
         return EXIT_TEMPFAIL;
-    }
     if (import) {
-        im.a = admin_new(db, conf);
         for (; optind < argc && rc == 0; optind++)
             rc = import_file(&im, argv[optind]);
-        admin_free(&im.a);
     } else {
-        rc = strcmp(argv[optind], "domains") == 0 ? export_domains(db, im.sep)
-                                                  : export_identities(db, im.sep);
+        rc = strcmp(argv[optind], "domains") == 0 ? export_domains(admin_db(im.a), im.sep)
+                                                  : export_identities(admin_db(im.a), im.sep);
     }
-    db_close(&db);
+    close_admin(&im.a);
     return rc;
 }

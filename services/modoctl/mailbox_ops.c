@@ -128,20 +128,13 @@ static int do_delete(struct run *r, const char *id, const char *path)
 static int list(const struct conf *conf, bool json)
 {
     struct admin *a;
-    struct db *db;
-    char *err = NULL;
     int rc;
 
-    if ((db = db_open(conf, &err)) == NULL) {
-        fprintf(stderr, "modoctl: %s\n", err);
-        free(err);
+    if ((a = open_admin(conf)) == NULL)
         return EXIT_TEMPFAIL;
-    }
-    a = admin_new(db, conf);
     if ((rc = admin_list(a, "mailbox-operations", NULL, json ? ADMIN_JSON : ADMIN_TEXT, stdout)) != 0)
         fprintf(stderr, "modoctl: %s\n", admin_error(a));
-    admin_free(&a);
-    db_close(&db);
+    close_admin(&a);
     return rc;
 }
 
@@ -151,8 +144,6 @@ int mailbox_ops_command(const struct conf *conf, int argc, char **argv)
                     .gid = (gid_t)-1};
     struct db_result ops;
     struct stat st;
-    struct db *db;
-    char *err = NULL;
     size_t i;
     int rc = 0;
 
@@ -185,13 +176,10 @@ int mailbox_ops_command(const struct conf *conf, int argc, char **argv)
         r.uid = st.st_uid;
         r.gid = st.st_gid;
     }
-    if ((db = db_open(conf, &err)) == NULL) {
-        fprintf(stderr, "modoctl: %s\n", err);
-        free(err);
+    if ((r.a = open_admin(conf)) == NULL) {
         close(r.root_fd);
         return EXIT_TEMPFAIL;
     }
-    r.a = admin_new(db, conf);
     if ((rc = admin_ops_pending(r.a, &ops)) == 0) {
         for (i = 0; i < ops.nrows && rc == 0; i++) {
             const char *type = db_cell(&ops, i, 1);
@@ -207,8 +195,7 @@ int mailbox_ops_command(const struct conf *conf, int argc, char **argv)
     }
     if (rc != 0)
         fprintf(stderr, "modoctl: %s\n", admin_error(r.a));
-    admin_free(&r.a);
-    db_close(&db);
+    close_admin(&r.a);
     close(r.root_fd);
     return rc != 0 ? rc : r.failures ? 1 : 0;
 }

@@ -28,6 +28,8 @@
 #include "strbuf.h"
 
 #include "addr.h"
+#include "admin.h"
+#include "db.h"
 #include "cache.h"
 #include "maps.h"
 #include "password.h"
@@ -181,6 +183,30 @@ static int db_init(struct store *store, bool objects_only)
     printf("%s on %s\n", objects_only ? "modo objects applied" : "schema created",
            store_backend_name(store));
     return 0;
+}
+
+/*
+ * db upgrade: bring a database made by an older Modoboa (or modo) to the columns this
+ * version reads and writes, in one transaction, then (re)apply modo's objects.
+ */
+static int db_upgrade(struct store *store, const struct conf *conf)
+{
+    struct admin *a = open_admin(conf);
+    int rc;
+
+    if (a == NULL)
+        return EXIT_TEMPFAIL;
+    if ((rc = admin_begin(a)) == 0) {
+        rc = admin_upgrade_columns(a, stdout);
+        if (rc == 0)
+            rc = admin_commit(a);
+        else
+            admin_rollback(a);
+    }
+    if (rc != 0)
+        fprintf(stderr, "modoctl: %s\n", admin_error(a));
+    close_admin(&a);
+    return rc != 0 ? rc : db_init(store, true);
 }
 
 static int demo(struct store *store)
@@ -361,6 +387,30 @@ static int explain(struct event_base *base, struct store *store, const struct co
     return rc;
 }
 
+struct admin *open_admin(const struct conf *conf)
+{
+    char *err = NULL;
+    struct db *db = db_open(conf, &err);
+
+    if (db == NULL) {
+        fprintf(stderr, "modoctl: %s\n", err);
+        free(err);
+        return NULL;
+    }
+    return admin_new(db, conf);
+}
+
+void close_admin(struct admin **a)
+{
+    struct db *db;
+
+    if (*a == NULL)
+        return;
+    db = admin_db(*a);
+    admin_free(a);
+    db_close(&db);
+}
+
 /* Commands that work on the database through the admin module (one transaction each). */
 static const struct {
     const char *name;
@@ -376,7 +426,7 @@ static const struct {
 
 static void usage(FILE *fp)
 {
-    fprintf(fp, "usage: modoctl [-c modo.conf] db init | db add-modo-objects\n"
+    fprintf(fp, "usage: modoctl [-c modo.conf] db init | db upgrade | db add-modo-objects\n"
                 "       modoctl [-c modo.conf] ask QUESTION [ARG...]\n"
                 "       modoctl [-c modo.conf] demo\n"
                 "       modoctl [-c modo.conf] domain|relaydomain|domainalias|account|alias add|mod|del|list|show ...\n"
@@ -533,6 +583,8 @@ int main(int argc, char **argv)
         rc = db_init(store, false);
     else if (strcmp(argv[0], "db") == 0 && argc == 2 && strcmp(argv[1], "add-modo-objects") == 0)
         rc = db_init(store, true);
+    else if (strcmp(argv[0], "db") == 0 && argc == 2 && strcmp(argv[1], "upgrade") == 0)
+        rc = db_upgrade(store, conf);
     else if (strcmp(argv[0], "ask") == 0 && argc >= 2)
         rc = ask(store, argv[1], argc - 2, argv + 2);
     else if (strcmp(argv[0], "demo") == 0 && argc == 1)

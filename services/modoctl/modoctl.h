@@ -15,6 +15,11 @@ struct conf;
 /* The password: given, else the first line of standard input (prompted on a terminal). */
 int read_password(const char *given, char *buf, size_t size);
 
+struct admin;
+/* The database and the admin module for a command; NULL (said on stderr) if unreachable. */
+struct admin *open_admin(const struct conf *conf);
+void close_admin(struct admin **a);
+
 /* domain, relaydomain, domainalias, account, alias, sender-address, passwd */
 int objects_command(const struct conf *conf, int argc, char **argv);
 /* import FILE..., export domains|identities */

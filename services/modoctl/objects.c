@@ -322,9 +322,7 @@ int objects_command(const struct conf *conf, int argc, char **argv)
 {
     const struct command *c = NULL;
     struct admin *a;
-    struct db *db;
     struct cli o;
-    char *err = NULL;
     bool write;
     size_t i;
     int rc;
@@ -347,12 +345,8 @@ int objects_command(const struct conf *conf, int argc, char **argv)
     }
     if ((rc = parse(c, argc - (c->verb ? 1 : 0), argv + (c->verb ? 1 : 0), &o)) != 0)
         return rc;
-    if ((db = db_open(conf, &err)) == NULL) {
-        fprintf(stderr, "modoctl: %s\n", err);
-        free(err);
+    if ((a = open_admin(conf)) == NULL)
         return EXIT_TEMPFAIL;
-    }
-    a = admin_new(db, conf);
     write = c->verb == NULL || (strcmp(c->verb, "list") != 0 && strcmp(c->verb, "show") != 0);
     if (write && (rc = admin_begin(a)) != 0)
         goto out;
@@ -366,7 +360,6 @@ int objects_command(const struct conf *conf, int argc, char **argv)
 out:
     if (rc != 0)
         fprintf(stderr, "modoctl: %s\n", admin_error(a));
-    admin_free(&a);
-    db_close(&db);
+    close_admin(&a);
     return rc;
 }
