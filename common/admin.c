@@ -234,6 +234,121 @@ int admin_queue_op(struct admin *a, const char *type, const char *path, const ch
                 type, path, mailbox_id);
 }
 
+int admin_check_domain_limit(struct admin *a, long long domain_id, const char *limit_name,
+                             const char *what)
+{
+    static const struct {
+        const char *name, *count_sql;
+    } counts[] = {
+        {"mailboxes", "SELECT count(*) FROM admin_mailbox WHERE domain_id = $1"},
+        {"mailbox_aliases", "SELECT count(*) FROM admin_alias WHERE domain_id = $1 AND NOT internal"},
+        {"domain_aliases", "SELECT count(*) FROM admin_domainalias WHERE target_id = $1"},
+    };
+    struct db_result r;
+    long long max, used;
+    size_t i;
+
+    for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+        if (strcmp(counts[i].name, limit_name) == 0)
+            break;
+    if (i == sizeof(counts) / sizeof(counts[0]))
+        return 0;
+    if (EXEC(a, &r,
+             "SELECT l.max_value, d.name FROM limits_domainobjectlimit l JOIN admin_domain d"
+             " ON d.id = l.domain_id WHERE l.domain_id = $1 AND l.name = $2",
+             admin_num(a, domain_id), limit_name) < 0)
+        return ADMIN_EDB;
+    max = r.nrows ? atoll(db_cell(&r, 0, 0)) : -1;
+    if (max >= 0) { /* -1 = unlimited; no row = no limit */
+        used = ID(a, counts[i].count_sql, admin_num(a, domain_id));
+        if (used < 0) {
+            db_result_free(&r);
+            return ADMIN_EDB;
+        }
+        if (used >= max) {
+            int rc = admin_fail(a, ADMIN_EINVAL, "%s: limit of %s reached for domain %s (%lld)",
+                                what, limit_name, db_cell(&r, 0, 1), max);
+            db_result_free(&r);
+            return rc;
+        }
+    }
+    db_result_free(&r);
+    return 0;
+}
+
+/* ---- access rights (core_objectaccess), as Modoboa grants them ---- */
+
+long long admin_content_type(struct admin *a, const char *app, const char *model)
+{
+    long long id = ID(a, "SELECT id FROM django_content_type WHERE app_label = $1 AND model = $2",
+                      app, model);
+    if (id == 0) /* a database made by modoctl has no content types until one is needed */
+        id = ID(a, "INSERT INTO django_content_type (app_label, model) VALUES ($1, $2) RETURNING id",
+                app, model);
+    return id;
+}
+
+int admin_grant_domain_admins(struct admin *a, long long domain_id, const char *app,
+                              const char *model, long long object_id)
+{
+    long long ct = admin_content_type(a, app, model), dct = admin_content_type(a, "admin", "domain");
+
+    if (ct <= 0 || dct <= 0)
+        return ADMIN_EDB;
+    return EXEC(a, NULL,
+                "INSERT INTO core_objectaccess (user_id, content_type_id, object_id, is_owner)"
+                " SELECT oa.user_id, $2, $3, FALSE FROM core_objectaccess oa"
+                " WHERE oa.content_type_id = $4 AND oa.object_id = $1 AND NOT EXISTS (SELECT 1"
+                " FROM core_objectaccess x WHERE x.user_id = oa.user_id AND x.content_type_id = $2"
+                " AND x.object_id = $3)",
+                admin_num(a, domain_id), admin_num(a, ct), admin_num(a, object_id),
+                admin_num(a, dct)) < 0
+               ? ADMIN_EDB
+               : 0;
+}
+
+int admin_grant_existing(struct admin *a, long long user_id, long long domain_id)
+{
+    static const struct {
+        const char *app, *model, *ids;
+    } kinds[] = {
+        {"admin", "mailbox", "SELECT id AS oid FROM admin_mailbox WHERE domain_id = $3"},
+        {"core", "user", "SELECT user_id AS oid FROM admin_mailbox WHERE domain_id = $3"},
+        {"admin", "alias", "SELECT id AS oid FROM admin_alias WHERE domain_id = $3 AND NOT internal"},
+    };
+    struct strbuf sql = STRBUF_INIT;
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && rc == 0; i++) {
+        long long ct = admin_content_type(a, kinds[i].app, kinds[i].model);
+        if (ct <= 0)
+            return ADMIN_EDB;
+        strbuf_reset(&sql);
+        strbuf_printf(&sql,
+                      "INSERT INTO core_objectaccess (user_id, content_type_id, object_id, is_owner)"
+                      " SELECT $1, $2, o.oid, FALSE FROM (%s) AS o WHERE NOT EXISTS (SELECT 1"
+                      " FROM core_objectaccess x WHERE x.user_id = $1 AND x.content_type_id = $2"
+                      " AND x.object_id = o.oid)",
+                      kinds[i].ids);
+        if (EXEC(a, NULL, sql.data, admin_num(a, user_id), admin_num(a, ct),
+                 admin_num(a, domain_id)) < 0)
+            rc = ADMIN_EDB;
+    }
+    strbuf_free(&sql);
+    return rc;
+}
+
+int admin_revoke_object(struct admin *a, const char *app, const char *model, const char *object_id)
+{
+    return EXEC(a, NULL,
+                "DELETE FROM core_objectaccess WHERE object_id = $1 AND content_type_id IN"
+                " (SELECT id FROM django_content_type WHERE app_label = $2 AND model = $3)",
+                object_id, app, model) < 0
+               ? ADMIN_EDB
+               : 0;
+}
+
 /* ---- domains ---- */
 
 /* Fold a domain name typed by an admin (lower case; U-labels kept as typed). */
@@ -591,10 +706,7 @@ int admin_domain_del(struct admin *a, const struct admin_domain *d)
              did) < 0 ||
         EXEC(a, NULL, "UPDATE maillog_maillog SET to_domain_id = NULL WHERE to_domain_id = $1",
              did) < 0 ||
-        EXEC(a, NULL,
-             "DELETE FROM core_objectaccess WHERE object_id = $1 AND content_type_id IN"
-             " (SELECT id FROM django_content_type WHERE app_label = 'admin' AND model = 'domain')",
-             did) < 0)
+        admin_revoke_object(a, "admin", "domain", did) != 0)
         return ADMIN_EDB;
     {
         char at[ADDR_MAX_DOMAIN + 2];
@@ -734,7 +846,8 @@ int admin_domainalias_add(struct admin *a, const char *name_in, const char *targ
         return rc;
     if ((rc = find_domain(a, target, &t)) == ADMIN_ENOENT)
         return admin_fail(a, ADMIN_ENOENT, "Unknown domain %s", target);
-    if (rc != 0 || (rc = name_free(a, name)) != 0)
+    if (rc != 0 || (rc = name_free(a, name)) != 0 ||
+        (rc = admin_check_domain_limit(a, t.id, "domain_aliases", name)) != 0)
         return rc;
     if (enabled && (rc = admin_parse_bool(a, "enabled", enabled, &on)) != 0)
         return rc;

@@ -157,7 +157,8 @@ static int mailbox_create(struct admin *a, long long user_id, const struct admin
     if (ID(a, "SELECT id FROM admin_alias WHERE address = $1", ad.full) != 0)
         return admin_fail(a, ADMIN_EEXIST, "mailbox %s: an alias with this address exists already",
                           ad.full);
-    if ((rc = check_mailbox_quota(a, ad.full, domain_id, q, 0)) != 0)
+    if ((rc = check_mailbox_quota(a, ad.full, domain_id, q, 0)) != 0 ||
+        (rc = admin_check_domain_limit(a, domain_id, "mailboxes", ad.full)) != 0)
         return rc;
     mbid = ID(a,
               "INSERT INTO admin_mailbox (address, domain_id, user_id, quota, use_domain_quota,"
@@ -183,14 +184,18 @@ static int mailbox_create(struct admin *a, long long user_id, const struct admin
              " WHERE NOT EXISTS (SELECT 1 FROM admin_quota WHERE username = $1)",
              ad.full) < 0 ||
         EXEC(a, NULL, "UPDATE core_user SET email = $2 WHERE id = $1", admin_num(a, user_id),
-             ad.full) < 0)
+             ad.full) < 0 ||
+        /* as Modoboa: the domain's administrators may manage the new mailbox and account */
+        admin_grant_domain_admins(a, domain_id, "admin", "mailbox", mbid) != 0 ||
+        admin_grant_domain_admins(a, domain_id, "core", "user", user_id) != 0)
         return ADMIN_EDB;
     return admin_log(a, "INFO", "Mailbox '%s' added by management command", ad.full);
 }
 
 int admin_alias_delete_id(struct admin *a, const char *alias_id)
 {
-    if (EXEC(a, NULL,
+    if (admin_revoke_object(a, "admin", "alias", alias_id) != 0 ||
+        EXEC(a, NULL,
              "DELETE FROM modoboa_admin_aliasrecipient WHERE alias_id = $1 OR r_alias_id = $1",
              alias_id) < 0 ||
         EXEC(a, NULL, "DELETE FROM admin_alias WHERE id = $1", alias_id) < 0)
@@ -254,6 +259,7 @@ int admin_mailbox_delete(struct admin *a, const char *mailbox_id_in, bool keep_d
         EXEC(a, NULL, "UPDATE admin_alarm SET mailbox_id = NULL WHERE mailbox_id = $1", mbid) < 0 ||
         EXEC(a, NULL, "DELETE FROM admin_quota WHERE username = $1", full) < 0 ||
         EXEC(a, NULL, "DELETE FROM admin_mailbox WHERE id = $1", mbid) < 0 ||
+        admin_revoke_object(a, "admin", "mailbox", mbid) != 0 ||
         (!keep_dir && admin_queue_op(a, "delete", home, NULL) < 0) ||
         admin_log(a, "CRITICAL", "Mailbox '%s' deleted by management command", full) != 0)
         goto dberr;
@@ -291,13 +297,9 @@ int admin_user_delete(struct admin *a, const char *user_id_in, bool keep_dir)
         if (rc != 0)
             return rc;
     }
-    if (
-        EXEC(a, NULL, "DELETE FROM core_user_groups WHERE user_id = $1", uid) < 0 ||
+    if (EXEC(a, NULL, "DELETE FROM core_user_groups WHERE user_id = $1", uid) < 0 ||
         EXEC(a, NULL, "DELETE FROM core_objectaccess WHERE user_id = $1", uid) < 0 ||
-        EXEC(a, NULL,
-             "DELETE FROM core_objectaccess WHERE object_id = $1 AND content_type_id IN"
-             " (SELECT id FROM django_content_type WHERE app_label = 'core' AND model = 'user')",
-             uid) < 0 ||
+        admin_revoke_object(a, "core", "user", uid) != 0 ||
         EXEC(a, NULL, "DELETE FROM limits_userobjectlimit WHERE user_id = $1", uid) < 0 ||
         EXEC(a, NULL, "DELETE FROM core_user WHERE id = $1", uid) < 0)
         return ADMIN_EDB;
@@ -337,17 +339,6 @@ static int find_user(struct admin *a, const char *username, struct user_row *u)
     return 0;
 }
 
-/* A content type id, created when missing (a database made by modoctl has none yet). */
-static long long content_type(struct admin *a, const char *app, const char *model)
-{
-    long long id = ID(a, "SELECT id FROM django_content_type WHERE app_label = $1 AND model = $2",
-                      app, model);
-    if (id == 0)
-        id = ID(a, "INSERT INTO django_content_type (app_label, model) VALUES ($1, $2) RETURNING id",
-                app, model);
-    return id;
-}
-
 static int set_role(struct admin *a, long long user_id, const char *role)
 {
     bool super = strcmp(role, "SuperAdmins") == 0;
@@ -367,7 +358,7 @@ static int set_role(struct admin *a, long long user_id, const char *role)
 
 static int set_admin_domains(struct admin *a, long long user_id, const char *const *domains)
 {
-    long long ct = content_type(a, "admin", "domain");
+    long long ct = admin_content_type(a, "admin", "domain");
     size_t i;
 
     if (ct <= 0 || EXEC(a, NULL,
@@ -375,13 +366,21 @@ static int set_admin_domains(struct admin *a, long long user_id, const char *con
                         admin_num(a, user_id), admin_num(a, ct)) < 0)
         return ADMIN_EDB;
     /* Modoboa's import ignores unknown domains; so do we */
-    for (i = 0; domains[i] != NULL; i++)
-        if (domains[i][0] != '\0' &&
-            EXEC(a, NULL,
-                 "INSERT INTO core_objectaccess (user_id, content_type_id, object_id, is_owner)"
-                 " SELECT $1, $2, id, FALSE FROM admin_domain WHERE name = lower($3)",
-                 admin_num(a, user_id), admin_num(a, ct), domains[i]) < 0)
+    for (i = 0; domains[i] != NULL; i++) {
+        long long did;
+        if (domains[i][0] == '\0')
+            continue;
+        if ((did = ID(a, "SELECT id FROM admin_domain WHERE name = lower($1)", domains[i])) < 0)
             return ADMIN_EDB;
+        if (did == 0)
+            continue;
+        if (EXEC(a, NULL,
+                 "INSERT INTO core_objectaccess (user_id, content_type_id, object_id, is_owner)"
+                 " VALUES ($1, $2, $3, FALSE)",
+                 admin_num(a, user_id), admin_num(a, ct), admin_num(a, did)) < 0 ||
+            admin_grant_existing(a, user_id, did) != 0)
+            return ADMIN_EDB;
+    }
     return 0;
 }
 
@@ -926,6 +925,8 @@ int admin_alias_add(struct admin *a, const struct admin_alias *al)
         return ADMIN_EDB;
     if (id > 0 && !al->merge)
         return admin_fail(a, ADMIN_EEXIST, "alias %s: already exists", address);
+    if (id == 0 && (rc = admin_check_domain_limit(a, domain_id, "mailbox_aliases", address)) != 0)
+        return rc;
     if (id == 0) {
         id = ID(a,
                 "INSERT INTO admin_alias (address, domain_id, enabled, internal, description,"
@@ -935,7 +936,8 @@ int admin_alias_add(struct admin *a, const struct admin_alias *al)
         if (id <= 0)
             return ADMIN_EDB;
     }
-    if ((rc = alias_fields(a, al, id)) != 0 || (rc = add_recipients(a, address, id, al->recipients)) != 0)
+    if ((rc = alias_fields(a, al, id)) != 0 || (rc = add_recipients(a, address, id, al->recipients)) != 0 ||
+        (rc = admin_grant_domain_admins(a, domain_id, "admin", "alias", id)) != 0)
         return rc;
     if ((rc = (int)alias_recipient_count(a, id)) <= 0)
         return rc < 0 ? ADMIN_EDB : admin_fail(a, ADMIN_EINVAL, "alias %s: no recipient", address);

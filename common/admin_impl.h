@@ -44,6 +44,20 @@ bool admin_cell_true(const char *cell);
 /* Queue an admin_mailboxoperation (if [admin] handle_mailboxes). mailbox_id NULL for deletes. */
 int admin_queue_op(struct admin *a, const char *type, const char *path, const char *mailbox_id);
 
+/* Access rights as Modoboa keeps them (core_objectaccess, django_content_type). */
+long long admin_content_type(struct admin *a, const char *app, const char *model);
+/* The administrators of a domain get access to a new object in it. */
+int admin_grant_domain_admins(struct admin *a, long long domain_id, const char *app,
+                              const char *model, long long object_id);
+/* A new administrator of a domain gets access to its mailboxes, accounts and aliases. */
+int admin_grant_existing(struct admin *a, long long user_id, long long domain_id);
+/* Remove every access right to an object being deleted. */
+int admin_revoke_object(struct admin *a, const char *app, const char *model, const char *object_id);
+
+/* Modoboa's per-domain object limits (limits_domainobjectlimit: mailboxes, mailbox_aliases,
+ * domain_aliases): may one more be created? 0, EINVAL naming `what`, or EDB. */
+int admin_check_domain_limit(struct admin *a, long long domain_id, const char *limit_name,
+                             const char *what);
 /* Remove a mailbox and what hangs on it (invariant 6); the account stays. */
 int admin_mailbox_delete(struct admin *a, const char *mailbox_id, bool keep_dir);
 /* Remove an account (its mailbox first). */
