@@ -114,7 +114,8 @@ void csv_write(struct strbuf *out, char sep, const char *const *fields, size_t n
         const char *v = fields[i] ? fields[i] : "", *p;
         if (i > 0)
             strbuf_putc(out, sep);
-        if (strchr(v, sep) == NULL && strpbrk(v, "\"\r\n") == NULL) {
+        /* as Python: a lone empty field is quoted, or the line would read as no field */
+        if (strchr(v, sep) == NULL && strpbrk(v, "\"\r\n") == NULL && (n > 1 || v[0] != '\0')) {
             strbuf_puts(out, v);
             continue;
         }
