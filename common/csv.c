@@ -96,6 +96,8 @@ int csv_next(const char *text, size_t len, size_t *pos, size_t *line, char sep,
     /* an empty line is a record without fields, as Python's reader gives [] */
     if (rec->nfields == 1 && rec->fields[0][0] == '\0' && !was_quoted) {
         free(rec->fields[0]);
+        free(rec->fields);
+        rec->fields = NULL;
         rec->nfields = 0;
     }
     *pos = i;
