@@ -12,12 +12,9 @@
 #include <strings.h>
 #include <time.h>
 
-/* room for a folded address, or "@" and a domain */
-#define FULL_SIZE (sizeof(((struct addr *)0)->full) + 1)
-
 static const char *const roles[] = {"SimpleUsers", "DomainAdmins", "Resellers", "SuperAdmins"};
 
-static int parse_address(struct admin *a, const char *what, const char *in, struct addr *out)
+int admin_parse_address(struct admin *a, const char *what, const char *in, struct addr *out)
 {
     const char *err;
 
@@ -27,12 +24,8 @@ static int parse_address(struct admin *a, const char *what, const char *in, stru
     return 0;
 }
 
-struct mailbox_row {
-    long long id, user_id, domain_id, quota;
-    char *local, *domain;
-};
 
-static void mailbox_row_free(struct mailbox_row *m)
+void admin_mailbox_row_free(struct mailbox_row *m)
 {
     free(m->local);
     free(m->domain);
@@ -40,7 +33,7 @@ static void mailbox_row_free(struct mailbox_row *m)
 }
 
 /* The mailbox of an address: 0, ENOENT or EDB. */
-static int find_mailbox(struct admin *a, const char *sql, const char *arg, struct mailbox_row *m)
+int admin_find_mailbox(struct admin *a, const char *sql, const char *arg, struct mailbox_row *m)
 {
     struct db_result r;
 
@@ -60,18 +53,15 @@ static int find_mailbox(struct admin *a, const char *sql, const char *arg, struc
     return 0;
 }
 
-#define MAILBOX_SELECT                                                                             \
-    "SELECT m.id, m.user_id, m.domain_id, m.quota, m.address, d.name"                              \
-    " FROM admin_mailbox m JOIN admin_domain d ON d.id = m.domain_id "
 
-static int mailbox_by_address(struct admin *a, const char *full, struct mailbox_row *m)
+int admin_mailbox_by_address(struct admin *a, const char *full, struct mailbox_row *m)
 {
-    return find_mailbox(a, MAILBOX_SELECT "WHERE m.address || '@' || d.name = $1", full, m);
+    return admin_find_mailbox(a, MAILBOX_SELECT "WHERE m.address || '@' || d.name = $1", full, m);
 }
 
-static int mailbox_by_user(struct admin *a, const char *user_id, struct mailbox_row *m)
+int admin_mailbox_by_user(struct admin *a, const char *user_id, struct mailbox_row *m)
 {
-    return find_mailbox(a, MAILBOX_SELECT "WHERE m.user_id = $1", user_id, m);
+    return admin_find_mailbox(a, MAILBOX_SELECT "WHERE m.user_id = $1", user_id, m);
 }
 
 /* Domain quota: may a mailbox of `quota` MB (0 = unlimited) live in the domain? */
@@ -132,7 +122,7 @@ static int mailbox_create(struct admin *a, long long user_id, const struct admin
     bool use_default, send_only = false;
     int rc;
 
-    if ((rc = parse_address(a, "mailbox", acc->email, &ad)) != 0)
+    if ((rc = admin_parse_address(a, "mailbox", acc->email, &ad)) != 0)
         return rc;
     if (EXEC(a, &r, "SELECT id, default_mailbox_quota FROM admin_domain WHERE name = $1",
              ad.domain) < 0)
@@ -212,7 +202,7 @@ int admin_mailbox_delete(struct admin *a, const char *mailbox_id_in, bool keep_d
     int rc;
 
     snprintf(mbid, sizeof(mbid), "%s", mailbox_id_in);
-    if ((rc = find_mailbox(a, MAILBOX_SELECT "WHERE m.id = $1", mbid, &m)) != 0)
+    if ((rc = admin_find_mailbox(a, MAILBOX_SELECT "WHERE m.id = $1", mbid, &m)) != 0)
         return rc == ADMIN_ENOENT ? admin_fail(a, rc, "mailbox #%s: no such mailbox", mbid) : rc;
     snprintf(full, sizeof(full), "%s@%s", m.local, m.domain);
     /* invariant 6: every alias loses this recipient; those left empty go */
@@ -268,7 +258,7 @@ dberr:
     rc = ADMIN_EDB;
 out:
     free(home);
-    mailbox_row_free(&m);
+    admin_mailbox_row_free(&m);
     return rc;
 }
 
@@ -279,12 +269,12 @@ int admin_user_delete(struct admin *a, const char *user_id_in, bool keep_dir)
     int rc;
 
     snprintf(uid, sizeof(uid), "%s", user_id_in);
-    rc = mailbox_by_user(a, uid, &m);
+    rc = admin_mailbox_by_user(a, uid, &m);
     if (rc == 0)
         rc = admin_mailbox_delete(a, admin_num(a, m.id), keep_dir);
     else if (rc == ADMIN_ENOENT)
         rc = 0;
-    mailbox_row_free(&m);
+    admin_mailbox_row_free(&m);
     if (rc != 0)
         return rc;
     {
@@ -308,13 +298,8 @@ int admin_user_delete(struct admin *a, const char *user_id_in, bool keep_dir)
 
 /* ---- accounts ---- */
 
-struct user_row {
-    long long id;
-    bool superuser, active;
-    char *username;
-};
 
-static int find_user(struct admin *a, const char *username, struct user_row *u)
+int admin_find_user(struct admin *a, const char *username, struct user_row *u)
 {
     struct db_result r;
     char folded[FULL_SIZE];
@@ -414,7 +399,7 @@ int admin_account_add(struct admin *a, const struct admin_account *acc_in)
     if (acc.username == NULL || acc.username[0] == '\0' || strlen(acc.username) > 254)
         return admin_fail(a, ADMIN_EINVAL, "account: a username is needed (at most 254 characters)");
     if (strchr(acc.username, '@') != NULL) {
-        if ((rc = parse_address(a, "account", acc.username, &ad)) != 0)
+        if ((rc = admin_parse_address(a, "account", acc.username, &ad)) != 0)
             return rc;
         snprintf(username, sizeof(username), "%s", ad.full);
     } else {
@@ -479,14 +464,14 @@ static int set_single_recipient_aliases(struct admin *a, long long mbid, bool on
 }
 
 /* Invariant 9: a forward without a copy to the mailbox turns the self alias off. */
-static int fix_forward(struct admin *a, const char *full)
+int admin_fix_forward(struct admin *a, const char *full)
 {
     struct mailbox_row m = {0};
     struct db_result r;
     bool self_on;
     int rc;
 
-    if ((rc = mailbox_by_address(a, full, &m)) != 0)
+    if ((rc = admin_mailbox_by_address(a, full, &m)) != 0)
         return rc == ADMIN_ENOENT ? 0 : rc;
     if (EXEC(a, &r,
              "SELECT u.is_active, (SELECT count(*) FROM admin_alias f WHERE f.address = $1 AND NOT"
@@ -494,13 +479,13 @@ static int fix_forward(struct admin *a, const char *full)
              " ON fr.alias_id = f.id WHERE f.address = $1 AND NOT f.internal AND fr.r_mailbox_id = $2)"
              " FROM core_user u WHERE u.id = $3",
              full, admin_num(a, m.id), admin_num(a, m.user_id)) < 0) {
-        mailbox_row_free(&m);
+        admin_mailbox_row_free(&m);
         return ADMIN_EDB;
     }
     self_on = r.nrows > 0 && admin_cell_true(db_cell(&r, 0, 0)) &&
               (atoll(db_cell(&r, 0, 1)) == 0 || atoll(db_cell(&r, 0, 2)) > 0);
     db_result_free(&r);
-    mailbox_row_free(&m);
+    admin_mailbox_row_free(&m);
     return EXEC(a, NULL, "UPDATE admin_alias SET enabled = $2 WHERE address = $1 AND internal", full,
                 self_on ? "1" : "0") < 0
                ? ADMIN_EDB
@@ -516,7 +501,7 @@ static int mailbox_rename(struct admin *a, struct mailbox_row *m, const char *ne
     const char *mbid;
     int rc;
 
-    if ((rc = parse_address(a, "new address", new_in, &ad)) != 0)
+    if ((rc = admin_parse_address(a, "new address", new_in, &ad)) != 0)
         return rc;
     snprintf(old, sizeof(old), "%s@%s", m->local, m->domain);
     if (strcmp(old, ad.full) == 0)
@@ -609,10 +594,10 @@ int admin_account_mod(struct admin *a, const struct admin_account *acc)
     bool has_mailbox, b;
     int rc;
 
-    if ((rc = find_user(a, acc->username, &u)) != 0)
+    if ((rc = admin_find_user(a, acc->username, &u)) != 0)
         return rc;
     uid = admin_num(a, u.id);
-    rc = mailbox_by_user(a, uid, &m);
+    rc = admin_mailbox_by_user(a, uid, &m);
     if (rc == ADMIN_EDB)
         goto out;
     has_mailbox = rc == 0;
@@ -658,7 +643,7 @@ int admin_account_mod(struct admin *a, const struct admin_account *acc)
             goto out;
         }
         snprintf(full, sizeof(full), "%s@%s", m.local, m.domain);
-        if ((rc = set_single_recipient_aliases(a, m.id, true)) != 0 || (rc = fix_forward(a, full)) != 0)
+        if ((rc = set_single_recipient_aliases(a, m.id, true)) != 0 || (rc = admin_fix_forward(a, full)) != 0)
             goto out;
     }
     if (acc->no_mailbox && has_mailbox) {
@@ -679,15 +664,15 @@ int admin_account_mod(struct admin *a, const struct admin_account *acc)
     if (acc->new_username) {
         char newu[FULL_SIZE];
         struct addr ad;
-        mailbox_row_free(&m);
+        admin_mailbox_row_free(&m);
         if (strchr(acc->new_username, '@') != NULL) {
-            if ((rc = parse_address(a, "new username", acc->new_username, &ad)) != 0)
+            if ((rc = admin_parse_address(a, "new username", acc->new_username, &ad)) != 0)
                 goto out;
             snprintf(newu, sizeof(newu), "%s", ad.full);
         } else {
             snprintf(newu, sizeof(newu), "%s", acc->new_username);
         }
-        rc = mailbox_by_user(a, admin_num(a, u.id), &m);
+        rc = admin_mailbox_by_user(a, admin_num(a, u.id), &m);
         if (rc == 0) {
             char full[FULL_SIZE];
             snprintf(full, sizeof(full), "%s@%s", m.local, m.domain);
@@ -715,7 +700,7 @@ dberr:
     rc = ADMIN_EDB;
 out:
     free(u.username);
-    mailbox_row_free(&m);
+    admin_mailbox_row_free(&m);
     return rc;
 }
 
@@ -724,357 +709,10 @@ int admin_account_del(struct admin *a, const struct admin_account *acc)
     struct user_row u = {0};
     int rc;
 
-    if ((rc = find_user(a, acc->username, &u)) != 0)
+    if ((rc = admin_find_user(a, acc->username, &u)) != 0)
         return rc;
     rc = admin_user_delete(a, admin_num(a, u.id), acc->keep_dir);
     free(u.username);
     return rc;
 }
 
-/* ---- aliases ---- */
-
-/* Is a remote domain allowed as a target? ([admin] alias_can_target_any_domain and lists) */
-static bool in_list(const char *list, const char *domain)
-{
-    size_t n = strlen(domain);
-    const char *p = list;
-
-    while (*p) {
-        size_t len;
-        p += strspn(p, " ,");
-        len = strcspn(p, " ,");
-        if (len == n && strncasecmp(p, domain, n) == 0)
-            return true;
-        p += len;
-    }
-    return false;
-}
-
-struct recipient {
-    char address[FULL_SIZE];
-    long long mailbox_id, alias_id;
-};
-
-static int resolve_recipient(struct admin *a, const char *alias, const char *in, struct recipient *rc_out)
-{
-    struct addr ad;
-    struct db_result r;
-    struct addr_delimiters delims = {"", true};
-    const char *ext;
-    char local[ADDR_MAX_LOCAL + 1];
-    int rc;
-
-    memset(rc_out, 0, sizeof(*rc_out));
-    if ((rc = parse_address(a, "recipient", in, &ad)) != 0)
-        return rc;
-    snprintf(rc_out->address, sizeof(rc_out->address), "%s", ad.full);
-    if (EXEC(a, &r, "SELECT id, type FROM admin_domain WHERE name = $1", ad.domain) < 0)
-        return ADMIN_EDB;
-    if (r.nrows > 0) {
-        bool relay = strcmp(db_cell(&r, 0, 1), "relaydomain") == 0;
-        db_result_free(&r);
-        snprintf(delims.set, sizeof(delims.set), "%s", conf_str(a->conf, "lookupd", "recipient_delimiter"));
-        snprintf(local, sizeof(local), "%.*s", (int)addr_split_extension(ad.local, &delims, &ext),
-                 ad.local);
-        {
-            char bare[FULL_SIZE];
-            snprintf(bare, sizeof(bare), "%s@%s", local, ad.domain);
-            rc_out->mailbox_id = ID(a, MAILBOX_SELECT "WHERE m.address || '@' || d.name = $1", bare);
-            if (rc_out->mailbox_id == 0 && strcmp(ad.full, alias) != 0)
-                rc_out->alias_id =
-                    ID(a, "SELECT id FROM admin_alias WHERE address = $1 AND NOT internal", ad.full);
-        }
-        if (rc_out->mailbox_id < 0 || rc_out->alias_id < 0)
-            return ADMIN_EDB;
-        if (rc_out->mailbox_id == 0 && rc_out->alias_id == 0 && !relay)
-            return admin_fail(a, ADMIN_EINVAL, "alias %s: Local recipient %s not found", alias,
-                              ad.full);
-        return 0;
-    }
-    db_result_free(&r);
-    if (conf_bool(a->conf, "admin", "alias_can_target_any_domain")
-            ? in_list(conf_str(a->conf, "admin", "alias_target_block_list"), ad.domain)
-            : !in_list(conf_str(a->conf, "admin", "alias_target_allow_list"), ad.domain))
-        return admin_fail(a, ADMIN_EINVAL, "alias %s: recipient domain %s is not allowed", alias,
-                          ad.domain);
-    return 0;
-}
-
-static int add_recipients(struct admin *a, const char *alias, long long alias_id,
-                          const char *const *list)
-{
-    struct recipient rcpt;
-    size_t i;
-    int rc;
-
-    for (i = 0; list && list[i]; i++) {
-        if (list[i][0] == '\0')
-            continue; /* empty CSV fields */
-        if ((rc = resolve_recipient(a, alias, list[i], &rcpt)) != 0)
-            return rc;
-        if (ID(a, "SELECT id FROM modoboa_admin_aliasrecipient WHERE alias_id = $1 AND address = $2",
-               admin_num(a, alias_id), rcpt.address) != 0)
-            continue; /* duplicates are dropped */
-        if (EXEC(a, NULL,
-                 "INSERT INTO modoboa_admin_aliasrecipient (address, alias_id, r_mailbox_id, r_alias_id)"
-                 " VALUES ($1, $2, $3, $4)",
-                 rcpt.address, admin_num(a, alias_id),
-                 rcpt.mailbox_id ? admin_num(a, rcpt.mailbox_id) : NULL,
-                 rcpt.alias_id ? admin_num(a, rcpt.alias_id) : NULL) < 0)
-            return ADMIN_EDB;
-    }
-    return 0;
-}
-
-static int parse_expiry(struct admin *a, const char *s, const char **out, char *buf, size_t size)
-{
-    static const char *const formats[] = {"%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
-                                          "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d"};
-    struct tm tm;
-    size_t i;
-
-    if (s[0] == '\0' || strcasecmp(s, "never") == 0) {
-        *out = NULL;
-        return 0;
-    }
-    for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
-        const char *end;
-        memset(&tm, 0, sizeof(tm));
-        end = strptime(s, formats[i], &tm);
-        if (end != NULL && (*end == '\0' || strcmp(end, "Z") == 0)) {
-            *out = db_time(a->db, timegm(&tm), buf, size);
-            return 0;
-        }
-    }
-    return admin_fail(a, ADMIN_EINVAL, "invalid expiry \"%s\" (YYYY-MM-DD[ HH:MM[:SS]] UTC)", s);
-}
-
-/* "@domain" or an address, folded; the domain id (must be hosted). */
-static int alias_address(struct admin *a, const char *in, char *out, size_t size, long long *domain_id)
-{
-    struct addr ad;
-    const char *domain;
-    int rc;
-
-    if (in && in[0] == '@') {
-        char folded[ADDR_MAX_DOMAIN + 1];
-        const char *err;
-        if (addr_fold_domain_flags(in + 1, strlen(in + 1), folded, ADDR_KEEP_UNICODE, &err) < 0)
-            return admin_fail(a, ADMIN_EINVAL, "alias \"%s\": not a valid domain (%s)", in, err);
-        snprintf(out, size, "@%s", folded);
-        domain = out + 1;
-    } else {
-        if ((rc = parse_address(a, "alias", in, &ad)) != 0)
-            return rc;
-        snprintf(out, size, "%s", ad.full);
-        domain = strchr(out, '@') + 1;
-    }
-    if ((*domain_id = ID(a, "SELECT id FROM admin_domain WHERE name = $1", domain)) <= 0)
-        return *domain_id < 0 ? ADMIN_EDB
-                              : admin_fail(a, ADMIN_ENOENT, "alias %s: domain %s does not exist",
-                                           out, domain);
-    return 0;
-}
-
-static int alias_fields(struct admin *a, const struct admin_alias *al, long long id)
-{
-    const char *exp = NULL;
-    char buf[40];
-    bool on;
-    int rc;
-
-    if (al->enabled) {
-        if ((rc = admin_parse_bool(a, "enabled", al->enabled, &on)) != 0)
-            return rc;
-        if (EXEC(a, NULL, "UPDATE admin_alias SET enabled = $2 WHERE id = $1", admin_num(a, id),
-                 on ? "1" : "0") < 0)
-            return ADMIN_EDB;
-    }
-    if (al->description && EXEC(a, NULL, "UPDATE admin_alias SET description = $2 WHERE id = $1",
-                                admin_num(a, id), al->description) < 0)
-        return ADMIN_EDB;
-    if (al->expire_at) {
-        if ((rc = parse_expiry(a, al->expire_at, &exp, buf, sizeof(buf))) != 0)
-            return rc;
-        if (EXEC(a, NULL, "UPDATE admin_alias SET expire_at = $2 WHERE id = $1", admin_num(a, id),
-                 exp) < 0)
-            return ADMIN_EDB;
-    }
-    return EXEC(a, NULL, "UPDATE admin_alias SET last_modification = $2 WHERE id = $1",
-                admin_num(a, id), db_now(a->db)) < 0
-               ? ADMIN_EDB
-               : 0;
-}
-
-static long long alias_recipient_count(struct admin *a, long long id)
-{
-    return ID(a, "SELECT count(*) FROM modoboa_admin_aliasrecipient WHERE alias_id = $1",
-              admin_num(a, id));
-}
-
-int admin_alias_add(struct admin *a, const struct admin_alias *al)
-{
-    char address[FULL_SIZE];
-    long long domain_id, id;
-    int rc;
-
-    if ((rc = alias_address(a, al->address, address, sizeof(address), &domain_id)) != 0)
-        return rc;
-    id = ID(a, "SELECT id FROM admin_alias WHERE address = $1 AND NOT internal", address);
-    if (id < 0)
-        return ADMIN_EDB;
-    if (id > 0 && !al->merge)
-        return admin_fail(a, ADMIN_EEXIST, "alias %s: already exists", address);
-    if (id == 0 && (rc = admin_check_domain_limit(a, domain_id, "mailbox_aliases", address)) != 0)
-        return rc;
-    if (id == 0) {
-        id = ID(a,
-                "INSERT INTO admin_alias (address, domain_id, enabled, internal, description,"
-                " expire_at, creation, last_modification)"
-                " VALUES ($1, $2, TRUE, FALSE, '', NULL, $3, $3) RETURNING id",
-                address, admin_num(a, domain_id), db_now(a->db));
-        if (id <= 0)
-            return ADMIN_EDB;
-    }
-    if ((rc = alias_fields(a, al, id)) != 0 || (rc = add_recipients(a, address, id, al->recipients)) != 0 ||
-        (rc = admin_grant_domain_admins(a, domain_id, "admin", "alias", id)) != 0)
-        return rc;
-    if ((rc = (int)alias_recipient_count(a, id)) <= 0)
-        return rc < 0 ? ADMIN_EDB : admin_fail(a, ADMIN_EINVAL, "alias %s: no recipient", address);
-    if ((rc = fix_forward(a, address)) != 0)
-        return rc;
-    return admin_log(a, "INFO", "Alias '%s' added by management command", address);
-}
-
-int admin_alias_mod(struct admin *a, const struct admin_alias *al)
-{
-    char address[FULL_SIZE];
-    long long domain_id, id;
-    struct recipient rcpt;
-    size_t i;
-    int rc;
-
-    if ((rc = alias_address(a, al->address, address, sizeof(address), &domain_id)) != 0)
-        return rc;
-    if ((id = ID(a, "SELECT id FROM admin_alias WHERE address = $1 AND NOT internal", address)) <= 0)
-        return id < 0 ? ADMIN_EDB : admin_fail(a, ADMIN_ENOENT, "alias %s: no such alias", address);
-    if ((rc = alias_fields(a, al, id)) != 0)
-        return rc;
-    if (al->recipients &&
-        EXEC(a, NULL, "DELETE FROM modoboa_admin_aliasrecipient WHERE alias_id = $1",
-             admin_num(a, id)) < 0)
-        return ADMIN_EDB;
-    if ((rc = add_recipients(a, address, id, al->recipients)) != 0 ||
-        (rc = add_recipients(a, address, id, al->add)) != 0)
-        return rc;
-    for (i = 0; al->remove && al->remove[i]; i++) {
-        struct addr ad;
-        if ((rc = parse_address(a, "recipient", al->remove[i], &ad)) != 0)
-            return rc;
-        (void)rcpt;
-        if ((rc = (int)ID(a,
-                          "SELECT id FROM modoboa_admin_aliasrecipient WHERE alias_id = $1 AND address = $2",
-                          admin_num(a, id), ad.full)) <= 0)
-            return rc < 0 ? ADMIN_EDB
-                          : admin_fail(a, ADMIN_ENOENT, "alias %s: %s is not a recipient", address,
-                                       ad.full);
-        if (EXEC(a, NULL, "DELETE FROM modoboa_admin_aliasrecipient WHERE id = $1",
-                 admin_num(a, rc)) < 0)
-            return ADMIN_EDB;
-    }
-    if ((rc = (int)alias_recipient_count(a, id)) <= 0)
-        return rc < 0 ? ADMIN_EDB
-                      : admin_fail(a, ADMIN_EINVAL,
-                                   "alias %s: no recipient left (delete the alias instead)", address);
-    if ((rc = fix_forward(a, address)) != 0)
-        return rc;
-    return admin_log(a, "INFO", "Alias '%s' modified by management command", address);
-}
-
-int admin_alias_del(struct admin *a, const char *address_in)
-{
-    char address[FULL_SIZE];
-    long long domain_id, id;
-    int rc;
-
-    if ((rc = alias_address(a, address_in, address, sizeof(address), &domain_id)) != 0)
-        return rc;
-    if ((id = ID(a, "SELECT id FROM admin_alias WHERE address = $1 AND NOT internal", address)) <= 0)
-        return id < 0 ? ADMIN_EDB : admin_fail(a, ADMIN_ENOENT, "alias %s: no such alias", address);
-    if ((rc = admin_alias_delete_id(a, admin_num(a, id))) != 0 || (rc = fix_forward(a, address)) != 0)
-        return rc;
-    return admin_log(a, "CRITICAL", "Alias '%s' deleted by management command", address);
-}
-
-/* ---- sender addresses ---- */
-
-static int sender_target(struct admin *a, const char *account, const char *address_in,
-                         long long *mbid, char *address, size_t size)
-{
-    struct user_row u = {0};
-    struct mailbox_row m = {0};
-    struct addr ad;
-    int rc;
-
-    if ((rc = find_user(a, account, &u)) != 0)
-        return rc;
-    rc = mailbox_by_user(a, admin_num(a, u.id), &m);
-    if (rc == ADMIN_ENOENT)
-        rc = admin_fail(a, ADMIN_EINVAL, "account %s: has no mailbox", u.username);
-    free(u.username);
-    if (rc != 0)
-        return rc;
-    *mbid = m.id;
-    mailbox_row_free(&m);
-    if (address_in && address_in[0] == '@') {
-        char folded[ADDR_MAX_DOMAIN + 1];
-        const char *err;
-        if (addr_fold_domain_flags(address_in + 1, strlen(address_in + 1), folded, ADDR_KEEP_UNICODE,
-                                   &err) < 0)
-            return admin_fail(a, ADMIN_EINVAL, "sender address \"%s\": not a valid domain (%s)",
-                              address_in, err);
-        snprintf(address, size, "@%s", folded);
-        return 0;
-    }
-    if ((rc = parse_address(a, "sender address", address_in, &ad)) != 0)
-        return rc;
-    snprintf(address, size, "%s", ad.full);
-    return 0;
-}
-
-int admin_sender_address_add(struct admin *a, const char *account, const char *address_in)
-{
-    char address[FULL_SIZE];
-    long long mbid;
-    int rc;
-
-    if ((rc = sender_target(a, account, address_in, &mbid, address, sizeof(address))) != 0)
-        return rc;
-    if (ID(a, "SELECT id FROM admin_senderaddress WHERE address = $1 AND mailbox_id = $2", address,
-           admin_num(a, mbid)) != 0)
-        return admin_fail(a, ADMIN_EEXIST, "sender address %s of %s: already exists", address, account);
-    if (EXEC(a, NULL, "INSERT INTO admin_senderaddress (address, mailbox_id) VALUES ($1, $2)",
-             address, admin_num(a, mbid)) < 0)
-        return ADMIN_EDB;
-    return admin_log(a, "INFO", "Sender address '%s' added by management command", address);
-}
-
-int admin_sender_address_del(struct admin *a, const char *account, const char *address_in)
-{
-    char address[FULL_SIZE];
-    struct db_result r;
-    long long mbid;
-    int rc;
-
-    if ((rc = sender_target(a, account, address_in, &mbid, address, sizeof(address))) != 0)
-        return rc;
-    if (EXEC(a, &r, "DELETE FROM admin_senderaddress WHERE address = $1 AND mailbox_id = $2",
-             address, admin_num(a, mbid)) < 0)
-        return ADMIN_EDB;
-    rc = r.affected == 0;
-    db_result_free(&r);
-    if (rc)
-        return admin_fail(a, ADMIN_ENOENT, "sender address %s of %s: no such sender address",
-                          address, account);
-    return admin_log(a, "CRITICAL", "Sender address '%s' deleted by management command", address);
-}

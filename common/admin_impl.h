@@ -65,4 +65,37 @@ int admin_user_delete(struct admin *a, const char *user_id, bool keep_dir);
 /* Remove an alias by id, its recipients and the recipients that point at it. */
 int admin_alias_delete_id(struct admin *a, const char *alias_id);
 
+/* ---- shared by admin_account.c and admin_alias.c ---- */
+struct addr;
+
+/* room for a folded address, or "@" and a domain */
+#define FULL_SIZE (sizeof(((struct addr *)0)->full) + 1)
+
+struct mailbox_row {
+    long long id, user_id, domain_id, quota;
+    char *local, *domain;
+};
+
+#define MAILBOX_SELECT                                                                             \
+    "SELECT m.id, m.user_id, m.domain_id, m.quota, m.address, d.name"                              \
+    " FROM admin_mailbox m JOIN admin_domain d ON d.id = m.domain_id "
+
+struct user_row {
+    long long id;
+    bool superuser, active;
+    char *username;
+};
+
+/* Parse and fold an address typed by an admin; what names it in the error. */
+int admin_parse_address(struct admin *a, const char *what, const char *in, struct addr *out);
+void admin_mailbox_row_free(struct mailbox_row *m);
+/* The mailbox an SQL (MAILBOX_SELECT ...$1) finds: 0, ENOENT (no message) or EDB. */
+int admin_find_mailbox(struct admin *a, const char *sql, const char *arg, struct mailbox_row *m);
+int admin_mailbox_by_address(struct admin *a, const char *full, struct mailbox_row *m);
+int admin_mailbox_by_user(struct admin *a, const char *user_id, struct mailbox_row *m);
+/* An account by login (folded): 0, ENOENT (with a message) or EDB; free u->username. */
+int admin_find_user(struct admin *a, const char *username, struct user_row *u);
+/* Invariant 9: the self alias of a mailbox follows its forward, if any. */
+int admin_fix_forward(struct admin *a, const char *full);
+
 #endif
