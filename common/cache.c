@@ -9,9 +9,9 @@
 #include "store_impl.h"
 #include "strbuf.h"
 
+#include "redis.h"
+
 #include <event2/event.h>
-#include <hiredis/adapters/libevent.h>
-#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
 #include <stddef.h>
@@ -19,8 +19,6 @@
 #include <string.h>
 #include <time.h>
 
-/* Redis replies slower than [redis] timeout this many times in a row: drop the connection. */
-#define REDIS_MAX_SLOW 3
 #define CACHE_MAX_KEY 2048
 
 /* One allocation per entry: the links, then "key\0value". Kept small: RSS matters. */
@@ -50,18 +48,9 @@ struct cache {
     struct l1_entry *lru_head, *lru_tail; /* head = most recent */
     long long positive_ttl, negative_ttl, stale_max_age; /* seconds */
     /* L2 */
-    char *redis_host;
-    int redis_port;
-    char *redis_unix;
-    char *redis_password;
-    int redis_db;
+    struct redis *redis; /* NULL without [redis] address */
     char *prefix;
-    long long redis_timeout_ms, redis_backoff_ms, redis_backoff_max_ms;
-    redisAsyncContext *redis;
-    bool redis_up, redis_enabled, redis_ever_logged;
-    int redis_slow;
     double l2_hit_rate; /* recent L2 hits / L2 lookups */
-    struct event *redis_retry_ev;
     struct cache_stats stats;
 };
 
@@ -314,11 +303,6 @@ struct lookup {
     bool delivered, store_asked;
 };
 
-struct l2_get {
-    struct lookup *lk; /* NULL once the lookup went on without Redis */
-    struct event *timer;
-};
-
 /*
  * When L2 rarely answers (a cold cluster, a flushed Redis), waiting for its
  * miss before asking the database only adds a round trip to every lookup. The
@@ -400,9 +384,8 @@ static void store_answered(const struct store_answer *ans, void *arg)
         size_t len;
         char *enc = cache_encode_answer(ans, &len);
         l1_put(c, lk->key, enc, len, lk->generation, exp);
-        if (c->redis_up)
-            redisAsyncCommand(c->redis, NULL, NULL, "SET %s %b EX %lld", lk->l2key, enc, len,
-                              (long long)(exp - now));
+        redis_command(c->redis, NULL, NULL, "SET %s %b EX %lld", lk->l2key, enc, len,
+                      (long long)(exp - now));
         free(enc);
     }
     deliver(lk, ans);
@@ -421,27 +404,16 @@ static void ask_store(struct lookup *lk)
     store_ask(lk->cache->store, lk->q, args, store_answered, lk);
 }
 
-static void redis_mark_down(struct cache *c, const char *why);
-
 static void l2_rate(struct cache *c, bool hit)
 {
     c->l2_hit_rate = c->l2_hit_rate * (1 - L2_RATE_WEIGHT) + (hit ? L2_RATE_WEIGHT : 0);
 }
 
-static void l2_reply(redisAsyncContext *ac, void *r, void *privdata)
+/* Redis answered the GET (reply NULL: not in time, or the connection went). */
+static void l2_reply(struct redisReply *reply, void *arg)
 {
-    struct l2_get *g = privdata;
-    struct lookup *lk = g->lk;
-    redisReply *reply = r;
+    struct lookup *lk = arg;
 
-    (void)ac;
-    if (lk == NULL) { /* timed out earlier: the lookup went on */
-        free(g);
-        return;
-    }
-    event_free(g->timer);
-    free(g);
-    lk->cache->redis_slow = 0;
     if (reply != NULL && reply->type == REDIS_REPLY_STRING) {
         struct store_answer ans;
         char *arena = NULL;
@@ -466,24 +438,6 @@ static void l2_reply(redisAsyncContext *ac, void *r, void *privdata)
         lk->cache->stats.l2_errors++;
     }
     l2_rate(lk->cache, false);
-    ask_store(lk);
-    lookup_unref(lk);
-}
-
-static void l2_timeout(evutil_socket_t fd, short what, void *arg)
-{
-    struct l2_get *g = arg;
-    struct lookup *lk = g->lk;
-    struct cache *c = lk->cache;
-
-    (void)fd;
-    (void)what;
-    event_free(g->timer);
-    g->timer = NULL;
-    g->lk = NULL; /* l2_reply frees g when Redis answers or the connection drops */
-    c->stats.l2_errors++;
-    if (++c->redis_slow >= REDIS_MAX_SLOW)
-        redis_mark_down(c, "not answering in time");
     ask_store(lk);
     lookup_unref(lk);
 }
@@ -551,149 +505,23 @@ void cache_ask(struct cache *c, enum store_question q, const char *const *args, 
     lk->refs = 1; /* ours, until the end of this function */
     l2_key(&k2, c, lk);
     lk->l2key = strbuf_steal(&k2);
-    if (c->redis_up) {
-        struct l2_get *g = xcalloc(1, sizeof(*g));
-        struct timeval tv = {c->redis_timeout_ms / 1000, (c->redis_timeout_ms % 1000) * 1000};
-        g->lk = lk;
-        g->timer = evtimer_new(c->base, l2_timeout, g);
-        if (redisAsyncCommand(c->redis, l2_reply, g, "GET %s", lk->l2key) == REDIS_OK) {
-            lk->refs++;
-            evtimer_add(g->timer, &tv);
-            if (c->l2_hit_rate < L2_SPECULATE_BELOW) {
-                c->stats.speculations++;
-                ask_store(lk);
-            }
-            lookup_unref(lk);
-            return;
+    lk->refs++; /* the GET's */
+    if (redis_command(c->redis, l2_reply, lk, "GET %s", lk->l2key) == 0) {
+        if (c->l2_hit_rate < L2_SPECULATE_BELOW) {
+            c->stats.speculations++;
+            ask_store(lk);
         }
-        event_free(g->timer);
-        free(g);
+        lookup_unref(lk);
+        return;
     }
+    lk->refs--;
     ask_store(lk);
     lookup_unref(lk);
-}
-
-/* ---- Redis connection ---- */
-
-static void redis_connect(struct cache *c);
-
-static void redis_retry(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    redis_connect(arg);
-}
-
-static void redis_schedule_retry(struct cache *c)
-{
-    struct timeval tv;
-
-    c->redis_backoff_ms = c->redis_backoff_ms ? c->redis_backoff_ms * 2 : 100;
-    if (c->redis_backoff_ms > c->redis_backoff_max_ms)
-        c->redis_backoff_ms = c->redis_backoff_max_ms;
-    tv.tv_sec = c->redis_backoff_ms / 1000;
-    tv.tv_usec = (c->redis_backoff_ms % 1000) * 1000;
-    evtimer_add(c->redis_retry_ev, &tv);
-}
-
-static void redis_state(struct cache *c, bool up, const char *why)
-{
-    if (up == c->redis_up && c->redis_ever_logged)
-        return;
-    if (up)
-        log_info("Redis cache available");
-    else if (c->redis_up || !c->redis_ever_logged)
-        log_warning("Redis cache unavailable (%s): answering from the database", why);
-    c->redis_ever_logged = true;
-    c->redis_up = up;
-}
-
-static void redis_mark_down(struct cache *c, const char *why)
-{
-    redisAsyncContext *ac = c->redis;
-
-    redis_state(c, false, why);
-    if (ac != NULL) {
-        c->redis = NULL;
-        /* pending callbacks run with NULL replies; the disconnect callback reschedules */
-        redisAsyncDisconnect(ac);
-    }
-}
-
-static void redis_on_connect(const redisAsyncContext *ac, int status)
-{
-    struct cache *c = ac->data;
-
-    if (status != REDIS_OK) {
-        /* hiredis frees the context after this callback */
-        if (c->redis == ac)
-            c->redis = NULL;
-        redis_state(c, false, ac->errstr[0] ? ac->errstr : "cannot connect");
-        redis_schedule_retry(c);
-        return;
-    }
-    c->redis_backoff_ms = 0;
-    c->redis_slow = 0;
-    redis_state(c, true, NULL);
-}
-
-static void redis_on_disconnect(const redisAsyncContext *ac, int status)
-{
-    struct cache *c = ac->data;
-
-    (void)status;
-    if (c->redis == ac)
-        c->redis = NULL;
-    redis_state(c, false, ac->errstr[0] ? ac->errstr : "disconnected");
-    if (c->redis_retry_ev != NULL && !evtimer_pending(c->redis_retry_ev, NULL))
-        redis_schedule_retry(c);
-}
-
-static void redis_connect(struct cache *c)
-{
-    redisAsyncContext *ac;
-
-    ac = c->redis_unix ? redisAsyncConnectUnix(c->redis_unix)
-                       : redisAsyncConnect(c->redis_host, c->redis_port);
-    if (ac == NULL || ac->err) {
-        redis_state(c, false, ac ? ac->errstr : "out of memory");
-        if (ac)
-            redisAsyncFree(ac);
-        redis_schedule_retry(c);
-        return;
-    }
-    ac->data = c;
-    redisLibeventAttach(ac, c->base);
-    redisAsyncSetConnectCallback(ac, redis_on_connect);
-    redisAsyncSetDisconnectCallback(ac, redis_on_disconnect);
-    if (c->redis_password[0])
-        redisAsyncCommand(ac, NULL, NULL, "AUTH %s", c->redis_password);
-    if (c->redis_db)
-        redisAsyncCommand(ac, NULL, NULL, "SELECT %d", c->redis_db);
-    c->redis = ac;
-}
-
-static int parse_redis_address(struct cache *c, const char *addr)
-{
-    const char *colon;
-
-    if (strncmp(addr, "unix:", 5) == 0) {
-        c->redis_unix = xstrdup(addr + 5);
-        return c->redis_unix[0] ? 0 : -1;
-    }
-    colon = strrchr(addr, ':');
-    if (colon == NULL || colon == addr)
-        return -1;
-    c->redis_host = xstrndup(addr, (size_t)(colon - addr));
-    c->redis_port = atoi(colon + 1);
-    return c->redis_port > 0 && c->redis_port < 65536 ? 0 : -1;
 }
 
 struct cache *cache_new(struct event_base *base, const struct conf *conf, struct store *store)
 {
     struct cache *c = xcalloc(1, sizeof(*c));
-    const char *addr = conf_str(conf, "redis", "address");
-
     c->base = base;
     c->store = store;
     c->l2_hit_rate = 1.0; /* trust Redis until it proves useless */
@@ -704,17 +532,7 @@ struct cache *cache_new(struct event_base *base, const struct conf *conf, struct
     c->negative_ttl = conf_ms(conf, "cache", "negative_ttl") / 1000;
     c->stale_max_age = conf_ms(conf, "cache", "stale_max_age") / 1000;
     c->prefix = xstrdup(conf_str(conf, "redis", "prefix"));
-    c->redis_password = xstrdup(conf_str(conf, "redis", "password"));
-    c->redis_db = (int)conf_int(conf, "redis", "database");
-    c->redis_timeout_ms = conf_ms(conf, "redis", "timeout");
-    c->redis_backoff_max_ms = conf_ms(conf, "redis", "reconnect_max");
-    if (addr[0] != '\0') {
-        if (parse_redis_address(c, addr) < 0)
-            log_fatal("[redis] address: \"%s\" is neither HOST:PORT nor unix:PATH", addr);
-        c->redis_enabled = true;
-        c->redis_retry_ev = evtimer_new(base, redis_retry, c);
-        redis_connect(c);
-    }
+    c->redis = redis_new(base, conf, "cache", "answering from the database");
     return c;
 }
 
@@ -724,21 +542,10 @@ void cache_free(struct cache **cp)
 
     if (c == NULL)
         return;
-    if (c->redis_retry_ev != NULL) {
-        event_free(c->redis_retry_ev);
-        c->redis_retry_ev = NULL;
-    }
-    if (c->redis != NULL) {
-        redisAsyncContext *ac = c->redis;
-        c->redis = NULL;
-        redisAsyncFree(ac);
-    }
+    redis_free(&c->redis);
     while (c->lru_head != NULL)
         l1_remove(c, c->lru_head);
     free(c->buckets);
-    free(c->redis_host);
-    free(c->redis_unix);
-    free(c->redis_password);
     free(c->prefix);
     free(c);
     *cp = NULL;
@@ -748,5 +555,5 @@ void cache_get_stats(const struct cache *c, struct cache_stats *st)
 {
     *st = c->stats;
     st->l1_entries = c->nentries;
-    st->redis_up = c->redis_up;
+    st->redis_up = redis_is_up(c->redis);
 }

@@ -1,0 +1,288 @@
+/*
+ * redis - one asynchronous Redis connection with deadlines and reconnection; see redis.h.
+ */
+#include "redis.h"
+#include "conf.h"
+#include "log.h"
+#include "strbuf.h"
+
+#include <event2/event.h>
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Commands slower than [redis] timeout this many times in a row: drop the connection. */
+#define REDIS_MAX_SLOW 3
+
+struct redis {
+    struct event_base *base;
+    char *what, *consequence;
+    char *host, *unix_path, *password;
+    int port, db;
+    long long timeout_ms, backoff_ms, backoff_max_ms;
+    redisAsyncContext *ac;
+    bool up, ever_logged;
+    int slow;
+    struct event *retry_ev;
+    unsigned long long errors;
+};
+
+/* One command in flight: the callback runs once, on the reply or on the deadline. */
+struct pending {
+    struct redis *r;
+    redis_cb *cb;
+    void *arg;
+    struct event *timer;
+    bool answered;
+};
+
+static void connect_now(struct redis *r);
+
+static void set_state(struct redis *r, bool up, const char *why)
+{
+    if (up == r->up && r->ever_logged)
+        return;
+    if (up)
+        log_info("Redis %s available", r->what);
+    else if (r->up || !r->ever_logged)
+        log_warning("Redis %s unavailable (%s): %s", r->what, why, r->consequence);
+    r->ever_logged = true;
+    r->up = up;
+}
+
+static void retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    connect_now(arg);
+}
+
+static void schedule_retry(struct redis *r)
+{
+    struct timeval tv;
+
+    r->backoff_ms = r->backoff_ms ? r->backoff_ms * 2 : 100;
+    if (r->backoff_ms > r->backoff_max_ms)
+        r->backoff_ms = r->backoff_max_ms;
+    tv.tv_sec = r->backoff_ms / 1000;
+    tv.tv_usec = (r->backoff_ms % 1000) * 1000;
+    evtimer_add(r->retry_ev, &tv);
+}
+
+static void mark_down(struct redis *r, const char *why)
+{
+    redisAsyncContext *ac = r->ac;
+
+    set_state(r, false, why);
+    if (ac != NULL) {
+        r->ac = NULL;
+        /* pending callbacks run with NULL replies; the disconnect callback reschedules */
+        redisAsyncDisconnect(ac);
+    }
+}
+
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+    struct redis *r = ac->data;
+
+    if (status != REDIS_OK) {
+        /* hiredis frees the context after this callback */
+        if (r->ac == ac)
+            r->ac = NULL;
+        set_state(r, false, ac->errstr[0] ? ac->errstr : "cannot connect");
+        schedule_retry(r);
+        return;
+    }
+    r->backoff_ms = 0;
+    r->slow = 0;
+    set_state(r, true, NULL);
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status)
+{
+    struct redis *r = ac->data;
+
+    (void)status;
+    if (r->ac == ac)
+        r->ac = NULL;
+    set_state(r, false, ac->errstr[0] ? ac->errstr : "disconnected");
+    if (r->retry_ev != NULL && !evtimer_pending(r->retry_ev, NULL))
+        schedule_retry(r);
+}
+
+static void connect_now(struct redis *r)
+{
+    redisAsyncContext *ac = r->unix_path ? redisAsyncConnectUnix(r->unix_path)
+                                         : redisAsyncConnect(r->host, r->port);
+
+    if (ac == NULL || ac->err) {
+        set_state(r, false, ac ? ac->errstr : "out of memory");
+        if (ac)
+            redisAsyncFree(ac);
+        schedule_retry(r);
+        return;
+    }
+    ac->data = r;
+    redisLibeventAttach(ac, r->base);
+    redisAsyncSetConnectCallback(ac, on_connect);
+    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+    if (r->password[0])
+        redisAsyncCommand(ac, NULL, NULL, "AUTH %s", r->password);
+    if (r->db)
+        redisAsyncCommand(ac, NULL, NULL, "SELECT %d", r->db);
+    r->ac = ac;
+}
+
+struct redis *redis_new(struct event_base *base, const struct conf *conf, const char *what,
+                        const char *consequence)
+{
+    const char *addr = conf_str(conf, "redis", "address"), *colon;
+    struct redis *r;
+
+    if (addr[0] == '\0')
+        return NULL;
+    r = xcalloc(1, sizeof(*r));
+    r->base = base;
+    r->what = xstrdup(what);
+    r->consequence = xstrdup(consequence);
+    r->password = xstrdup(conf_str(conf, "redis", "password"));
+    r->db = (int)conf_int(conf, "redis", "database");
+    r->timeout_ms = conf_ms(conf, "redis", "timeout");
+    r->backoff_max_ms = conf_ms(conf, "redis", "reconnect_max");
+    if (strncmp(addr, "unix:", 5) == 0 && addr[5] != '\0') {
+        r->unix_path = xstrdup(addr + 5);
+    } else if ((colon = strrchr(addr, ':')) != NULL && colon != addr &&
+               atoi(colon + 1) > 0 && atoi(colon + 1) < 65536) {
+        r->host = xstrndup(addr, (size_t)(colon - addr));
+        r->port = atoi(colon + 1);
+    } else {
+        log_fatal("[redis] address: \"%s\" is neither HOST:PORT nor unix:PATH", addr);
+    }
+    r->retry_ev = evtimer_new(base, retry_cb, r);
+    connect_now(r);
+    return r;
+}
+
+void redis_free(struct redis **rp)
+{
+    struct redis *r = *rp;
+
+    if (r == NULL)
+        return;
+    event_free(r->retry_ev);
+    r->retry_ev = NULL;
+    if (r->ac != NULL) {
+        redisAsyncContext *ac = r->ac;
+        r->ac = NULL;
+        redisAsyncFree(ac); /* pending callbacks run with NULL replies */
+    }
+    free(r->what);
+    free(r->consequence);
+    free(r->host);
+    free(r->unix_path);
+    free(r->password);
+    free(r);
+    *rp = NULL;
+}
+
+bool redis_is_up(const struct redis *r)
+{
+    return r != NULL && r->up && r->ac != NULL;
+}
+
+unsigned long long redis_errors(const struct redis *r)
+{
+    return r ? r->errors : 0;
+}
+
+static void reply_cb(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct pending *p = privdata;
+    redisReply *rep = reply;
+
+    (void)ac;
+    if (p->answered) { /* the deadline passed: the caller went on */
+        free(p);
+        return;
+    }
+    event_free(p->timer);
+    p->r->slow = 0;
+    if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+        p->r->errors++;
+        if (rep != NULL)
+            log_warning("Redis %s: %s", p->r->what, rep->str);
+    }
+    if (p->cb != NULL)
+        p->cb(rep, p->arg);
+    free(p);
+}
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct pending *p = arg;
+    struct redis *r = p->r;
+
+    (void)fd;
+    (void)what;
+    event_free(p->timer);
+    p->timer = NULL;
+    p->answered = true; /* reply_cb frees p when Redis answers or the connection drops */
+    r->errors++;
+    if (p->cb != NULL)
+        p->cb(NULL, p->arg);
+    if (++r->slow >= REDIS_MAX_SLOW)
+        mark_down(r, "not answering in time");
+}
+
+static struct pending *pending_new(struct redis *r, redis_cb *cb, void *arg)
+{
+    struct pending *p = xcalloc(1, sizeof(*p));
+
+    p->r = r;
+    p->cb = cb;
+    p->arg = arg;
+    p->timer = evtimer_new(r->base, deadline_cb, p);
+    return p;
+}
+
+static int sent(struct redis *r, struct pending *p, int status)
+{
+    struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
+
+    if (status != REDIS_OK) {
+        event_free(p->timer);
+        free(p);
+        return -1;
+    }
+    evtimer_add(p->timer, &tv);
+    return 0;
+}
+
+int redis_command(struct redis *r, redis_cb *cb, void *arg, const char *fmt, ...)
+{
+    struct pending *p;
+    va_list ap;
+    int status;
+
+    if (!redis_is_up(r))
+        return -1;
+    p = pending_new(r, cb, arg);
+    va_start(ap, fmt);
+    status = redisvAsyncCommand(r->ac, reply_cb, p, fmt, ap);
+    va_end(ap);
+    return sent(r, p, status);
+}
+
+int redis_command_argv(struct redis *r, redis_cb *cb, void *arg, int argc, const char **argv,
+                       const size_t *argvlen)
+{
+    struct pending *p;
+
+    if (!redis_is_up(r))
+        return -1;
+    p = pending_new(r, cb, arg);
+    return sent(r, p, redisAsyncCommandArgv(r->ac, reply_cb, p, argc, argv, argvlen));
+}

@@ -1,0 +1,43 @@
+/*
+ * redis - one asynchronous Redis connection on the event loop ([redis] settings),
+ * shared by the cache and the policy counters.
+ *
+ * Every command has the [redis] timeout: its callback is called exactly once, with
+ * the reply, or with NULL when Redis did not answer in time, the connection dropped,
+ * or Redis is down. Several timeouts in a row drop the connection. A lost connection
+ * is re-established with exponential backoff up to [redis] reconnect_max. One log
+ * line per state change: "Redis <what> available" / "Redis <what> unavailable (why):
+ * <consequence>".
+ */
+#ifndef MODO_REDIS_H
+#define MODO_REDIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct conf;
+struct event_base;
+struct redis;
+struct redisReply;
+
+typedef void redis_cb(struct redisReply *reply, void *arg);
+
+/* NULL when [redis] address is empty (Redis not used). Fatal on a malformed address. */
+struct redis *redis_new(struct event_base *base, const struct conf *conf, const char *what,
+                        const char *consequence);
+void redis_free(struct redis **r);
+
+bool redis_is_up(const struct redis *r);
+
+/*
+ * Send a command (hiredis format). Returns 0 when sent (cb will be called), -1 when
+ * Redis is down (cb is not called). cb may be NULL (fire and forget).
+ */
+int redis_command(struct redis *r, redis_cb *cb, void *arg, const char *fmt, ...);
+int redis_command_argv(struct redis *r, redis_cb *cb, void *arg, int argc, const char **argv,
+                       const size_t *argvlen);
+
+/* Counters: commands that failed (error reply, timeout, drop). */
+unsigned long long redis_errors(const struct redis *r);
+
+#endif
