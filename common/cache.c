@@ -62,6 +62,8 @@ bool cache_question_cacheable(enum store_question q)
     case STORE_Q_QUOTA_SET:
     case STORE_Q_TOUCH_LAST_LOGIN:
     case STORE_Q_GENERATION:
+    case STORE_Q_LIMIT_ALARM_OPEN:
+    case STORE_Q_LIMIT_ALARMS_CLOSE:
     case STORE_Q__COUNT:
         return false;
     default:

@@ -126,6 +126,30 @@ static const struct conf_setting conf_table[] = {
     {"admin", "inactive_account_threshold", CONF_INT, "30", 1, 100000, NULL,
      "cleanup inactive-accounts: days without a login"},
     SERVER_SETTINGS("policyd", "inet:127.0.0.1:9999"),
+    {"policyd", "send_as", CONF_STRING, "*", 0, 0, NULL,
+     "policy contexts (policy_context values; \"default\" = none given; * = all) where an"
+     " authenticated client must own the envelope sender"},
+    {"policyd", "auth_required_for_hosted_senders", CONF_STRING, "", 0, 0, NULL,
+     "policy contexts where a hosted domain may not be the sender without authentication"},
+    {"policyd", "daily_limits", CONF_STRING, "*", 0, 0, NULL,
+     "policy contexts where the daily sending limits (message_limit) apply"},
+    {"policyd", "limit_mode", CONF_ENUM, "rcpt", 0, 0, "rcpt|message",
+     "rcpt: each recipient is charged at RCPT (Modoboa); message: checked at RCPT, charged"
+     " at END-OF-MESSAGE with recipient_count"},
+    {"policyd", "limit_action", CONF_STRING, "DEFER_IF_PERMIT Daily limit reached, retry later",
+     0, 0, NULL, "the reply when a daily limit is reached"},
+    {"policyd", "counters", CONF_STRING, "messages_count", 0, 0, NULL,
+     "the Redis hash of remaining allowances (Modoboa's UI reads it)"},
+    {"policyd", "redis_failure", CONF_ENUM, "open", 0, 0, "open|closed",
+     "limits while Redis is down: open (DUNNO) or closed (tempfail_action)"},
+    {"policyd", "mailbox_full", CONF_STRING, "", 0, 0, NULL,
+     "policy contexts where recipients whose mailbox is full are refused at RCPT"},
+    {"policyd", "mailbox_full_action", CONF_STRING, "552 5.2.2 Mailbox full", 0, 0, NULL,
+     "the reply for a full mailbox"},
+    {"policyd", "tempfail_action", CONF_STRING,
+     "DEFER_IF_PERMIT Temporary failure, retry later", 0, 0, NULL,
+     "the reply when a check cannot be made (database down, or Redis with redis_failure ="
+     " closed)"},
     SERVER_SETTINGS("dictd", "unix:/run/modo/dictd.sock"),
 };
 

@@ -42,6 +42,8 @@ static const struct question_info questions[STORE_Q__COUNT] = {
     [STORE_Q_QUOTA_SET] = {"quota_set", 3, false, false},
     [STORE_Q_TOUCH_LAST_LOGIN] = {"touch_last_login", 1, false, false},
     [STORE_Q_GENERATION] = {"generation", 0, false, false},
+    [STORE_Q_LIMIT_ALARM_OPEN] = {"limit_alarm_open", 1, true, false},
+    [STORE_Q_LIMIT_ALARMS_CLOSE] = {"limit_alarms_close", 0, false, false},
 };
 
 const char *store_question_name(enum store_question q)

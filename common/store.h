@@ -75,6 +75,13 @@ enum store_question {
     STORE_Q_TOUCH_LAST_LOGIN,
     /* no args. The current generation. */
     STORE_Q_GENERATION,
+    /*
+     * args: account address, or "@domain". Opens the admin_alarm "sending_limit" for it
+     * (title "Daily sending limit reached for ..."), unless one is open. Writes.
+     */
+    STORE_Q_LIMIT_ALARM_OPEN,
+    /* no args. Closes every open "sending_limit" alarm (the daily reset). Writes. */
+    STORE_Q_LIMIT_ALARMS_CLOSE,
     STORE_Q__COUNT
 };
 

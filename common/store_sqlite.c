@@ -97,6 +97,17 @@ static const char *const sqlite_sql[STORE_Q__COUNT] = {
     [STORE_Q_TOUCH_LAST_LOGIN] =
         "UPDATE core_user SET last_login=strftime('%Y-%m-%d %H:%M:%f','now') WHERE username=?1",
     [STORE_Q_GENERATION] = "SELECT value FROM modo_generation WHERE id=1",
+    [STORE_Q_LIMIT_ALARM_OPEN] =
+        "INSERT INTO admin_alarm (created, closed, status, title, internal_name, mailbox_id,"
+        " domain_id) SELECT strftime('%Y-%m-%d %H:%M:%f','now'), NULL, 1, t.title, 'sending_limit',"
+        " (SELECT mb.id FROM admin_mailbox mb WHERE mb.domain_id=dom.id AND mb.address=?2), dom.id"
+        " FROM admin_domain dom, (SELECT CASE WHEN ?2='' THEN 'Daily sending limit reached for"
+        " domain ' || ?3 ELSE 'Daily sending limit reached for ' || ?1 END AS title) t"
+        " WHERE dom.name=?3 AND NOT EXISTS (SELECT 1 FROM admin_alarm a"
+        " WHERE a.internal_name='sending_limit' AND a.status=1 AND a.title=t.title)",
+    [STORE_Q_LIMIT_ALARMS_CLOSE] =
+        "UPDATE admin_alarm SET status=2, closed=strftime('%Y-%m-%d %H:%M:%f','now')"
+        " WHERE internal_name='sending_limit' AND status=1",
 };
 
 struct sqlite_store {

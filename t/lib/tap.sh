@@ -25,6 +25,7 @@ is() { # is GOT WANT NAME
     else
         tap_ok 1 "$3"
         printf '#   got:      %s\n#   expected: %s\n' "$1" "$2"
+        return 1
     fi
 }
 
