@@ -16,7 +16,7 @@ tap_ok() { # tap_ok STATUS NAME
 ok() { # ok NAME COMMAND...
     name=$1
     shift
-    if "$@" >/dev/null 2>&1; then tap_ok 0 "$name"; else tap_ok 1 "$name"; fi
+    if "$@" >/dev/null 2>&1; then tap_ok 0 "$name"; else tap_ok 1 "$name"; return 1; fi
 }
 
 is() { # is GOT WANT NAME
