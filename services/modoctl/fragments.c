@@ -25,10 +25,10 @@
 #define MASTER_CONF "/etc/dovecot/modo-sql-master.conf.ext"
 #define DICT_CONF "/etc/dovecot/modo-dict-sql.conf.ext"
 
-/* The socketmap endpoint Postfix should use, or NULL. */
-static char *lookupd_endpoint(const struct conf *conf)
+/* The endpoint Postfix should use for a daemon's first unix or inet listener, or NULL. */
+static char *endpoint(const struct conf *conf, const char *section)
 {
-    const char *p = conf_str(conf, "lookupd", "listen");
+    const char *p = conf_str(conf, section, "listen");
     static const char spool[] = "/var/spool/postfix/";
 
     while (*p) {
@@ -53,13 +53,26 @@ static char *lookupd_endpoint(const struct conf *conf)
     return NULL;
 }
 
+static char *lookupd_endpoint(const struct conf *conf)
+{
+    return endpoint(conf, "lookupd");
+}
+
+static char *policyd_endpoint(const struct conf *conf)
+{
+    return endpoint(conf, "policyd");
+}
+
 static int postfix(const struct conf *conf)
 {
-    char *ep = lookupd_endpoint(conf);
+    char *ep = lookupd_endpoint(conf), *pol = policyd_endpoint(conf);
     const char *delim = conf_str(conf, "lookupd", "recipient_delimiter");
 
-    if (ep == NULL) {
-        fprintf(stderr, "modoctl: [lookupd] listen has no unix: or inet: endpoint for socketmap\n");
+    if (ep == NULL || pol == NULL) {
+        fprintf(stderr, "modoctl: [%s] listen has no unix: or inet: endpoint for Postfix\n",
+                ep == NULL ? "lookupd" : "policyd");
+        free(ep);
+        free(pol);
         return 1;
     }
 #define MAP(n) conf_str(conf, "lookupd", n)
@@ -76,21 +89,28 @@ static int postfix(const struct conf *conf)
            "smtpd_sender_login_maps = ${modo}:%s\n"
            "recipient_delimiter = %s\n"
            "unverified_recipient_reject_code = 550\n"
-           "# as Modoboa's installer: the maintenance hold and recipient verification of relay\n"
-           "# domains apply to unauthenticated mail\n"
+           "# as Modoboa's installer: modo-policyd first (limits, send-as, full mailboxes), then the\n"
+           "# maintenance hold and recipient verification of relay domains for unauthenticated mail\n"
            "smtpd_recipient_restrictions =\n"
+           "    check_policy_service %s\n"
            "    permit_mynetworks\n"
            "    permit_sasl_authenticated\n"
            "    check_recipient_access ${modo}:%s ${modo}:%s\n"
            "    reject_unverified_recipient\n"
            "    reject_unauth_destination\n"
-           "# on submission (master.cf): -o smtpd_sender_restrictions=reject_sender_login_mismatch\n",
+           "# with [policyd] limit_mode = message, END-OF-MESSAGE is charged:\n"
+           "smtpd_end_of_data_restrictions = check_policy_service %s\n"
+           "# on submission (master.cf), tell the policy server which port it serves:\n"
+           "#   -o smtpd_sender_restrictions=reject_sender_login_mismatch\n"
+           "#   -o {smtpd_recipient_restrictions=check_policy_service { %s, policy_context=submission }\n"
+           "#      permit_sasl_authenticated reject}\n",
            ep, conf_str(conf, "lookupd", "split_domains_transport"), MAP("map_domains"),
            MAP("map_domain_aliases"), MAP("map_aliases"), MAP("map_relay_domains"),
            MAP("map_transport"), MAP("map_sender_login"), delim[0] ? delim : "+",
-           MAP("map_maintain"), MAP("map_relay_recipient_verification"));
+           pol, MAP("map_maintain"), MAP("map_relay_recipient_verification"), pol, pol);
 #undef MAP
     free(ep);
+    free(pol);
     return 0;
 }
 
