@@ -1,11 +1,14 @@
 /*
- * loadgen - concurrent lookup load against a socketmap or tcp_table server,
+ * loadgen - concurrent load against a socketmap, tcp_table or policy server,
  * behaving like Postfix processes: each connection sends one request, waits
- * for the whole reply, then sends the next. Reports lookups/s and latency
- * percentiles; replies other than found/not found count as errors.
+ * for the whole reply, then sends the next. Reports requests/s and latency
+ * percentiles; replies other than found/not found (policy: an action) count as
+ * errors.
  *
- *   loadgen -a inet:127.0.0.1:PORT|unix:PATH -P socketmap|tcp [-m MAP]
- *           -c CONNECTIONS -n LOOKUPS -k KEYFILE
+ *   loadgen -a inet:127.0.0.1:PORT|unix:PATH -P socketmap|tcp|policy [-m MAP]
+ *           -c CONNECTIONS -n REQUESTS -k KEYFILE
+ *
+ * Policy keys are "login sender recipient" lines (an RCPT request of Postfix 3.7).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <arpa/inet.h>
@@ -25,9 +29,11 @@
 #define MAX_CONNS 1024
 #define BUF 131072
 
+enum proto { P_SOCKETMAP, P_TCP, P_POLICY };
+
 struct conn {
     int fd;
-    char out[2048];
+    char out[4096];
     size_t outlen, outpos;
     char in[BUF];
     size_t inlen;
@@ -81,9 +87,16 @@ static int open_conn(const char *addr)
 }
 
 /* Length of a complete reply at the start of buf, 0 if incomplete; *ok_r: found/not found. */
-static size_t reply_len(const char *buf, size_t len, int tcp, int *ok_r)
+static size_t reply_len(const char *buf, size_t len, enum proto proto, int *ok_r)
 {
-    if (tcp) {
+    if (proto == P_POLICY) {
+        const char *end = memmem(buf, len, "\n\n", 2);
+        if (end == NULL)
+            return 0;
+        *ok_r = len >= 7 && strncasecmp(buf, "action=", 7) == 0;
+        return (size_t)(end - buf) + 2;
+    }
+    if (proto == P_TCP) {
         const char *nl = memchr(buf, '\n', len);
         if (nl == NULL)
             return 0;
@@ -102,9 +115,23 @@ static size_t reply_len(const char *buf, size_t len, int tcp, int *ok_r)
 }
 
 /* Send one request for key k on c; -1 if the write fails. */
-static int send_request(struct conn *c, int tcp, const char *map, const char *k)
+static int send_request(struct conn *c, enum proto proto, const char *map, const char *k)
 {
-    if (tcp)
+    if (proto == P_POLICY) {
+        char login[320] = "", sender[320] = "", rcpt[320] = "";
+        sscanf(k, "%319s %319s %319s", login, sender, rcpt);
+        c->outlen = (size_t)snprintf(
+            c->out, sizeof(c->out),
+            "request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\n"
+            "client_address=127.0.0.1\nclient_name=localhost\nclient_port=40000\n"
+            "reverse_client_name=localhost\nserver_address=127.0.0.1\nserver_port=587\n"
+            "helo_name=client.bench.test\nsender=%s\nrecipient=%s\nrecipient_count=0\n"
+            "queue_id=\ninstance=1.2.3\nsize=0\netrn_domain=\nstress=\nsasl_method=PLAIN\n"
+            "sasl_username=%s\nsasl_sender=\nccert_subject=\nccert_issuer=\n"
+            "ccert_fingerprint=\nccert_pubkey_fingerprint=\nencryption_protocol=\n"
+            "encryption_cipher=\nencryption_keysize=0\npolicy_context=\n\n",
+            sender, rcpt, login);
+    } else if (proto == P_TCP)
         c->outlen = (size_t)snprintf(c->out, sizeof(c->out), "get %s\n", k);
     else
         c->outlen = (size_t)snprintf(c->out, sizeof(c->out), "%zu:%s %s,",
@@ -117,7 +144,8 @@ int main(int argc, char **argv)
 {
     const char *addr = NULL, *proto = "socketmap", *map = "aliases", *keyfile = NULL;
     long total = 100000, sent = 0, done = 0, errors = 0;
-    int nconns = 1, opt, tcp, i;
+    int nconns = 1, opt, i;
+    enum proto tcp;
     char **keys = NULL, line[1024];
     size_t nkeys = 0, capkeys = 0;
     struct conn *conns;
@@ -138,10 +166,11 @@ int main(int argc, char **argv)
         }
     }
     if (addr == NULL || keyfile == NULL || nconns < 1 || nconns > MAX_CONNS || total < 1) {
-        fprintf(stderr, "usage: loadgen -a ADDR -P socketmap|tcp [-m MAP] -c N -n TOTAL -k KEYS\n");
+        fprintf(stderr, "usage: loadgen -a ADDR -P socketmap|tcp|policy [-m MAP] -c N -n TOTAL"
+                        " -k KEYS\n");
         return 2;
     }
-    tcp = strcmp(proto, "tcp") == 0;
+    tcp = strcmp(proto, "tcp") == 0 ? P_TCP : strcmp(proto, "policy") == 0 ? P_POLICY : P_SOCKETMAP;
     fp = fopen(keyfile, "r");
     if (fp == NULL) {
         perror(keyfile);
@@ -210,7 +239,7 @@ int main(int argc, char **argv)
     }
     t1 = now_us();
     qsort(lat, (size_t)total, sizeof(*lat), cmp_double);
-    printf("lookups=%ld seconds=%.3f rate=%.0f p50_us=%.1f p99_us=%.1f errors=%ld\n", total,
+    printf("requests=%ld seconds=%.3f rate=%.0f p50_us=%.1f p99_us=%.1f errors=%ld\n", total,
            (t1 - t0) / 1e6, total / ((t1 - t0) / 1e6), lat[total / 2], lat[total * 99 / 100],
            errors);
     return errors ? 3 : 0;

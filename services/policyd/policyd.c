@@ -53,23 +53,24 @@ static const char limit_script[] =
     "  redis.call('SET', KEYS[3], ARGV[1])\n"
     "  reset = 1\n"
     "end\n"
+    "local f, lim = {ARGV[2], ARGV[4]}, {ARGV[3], ARGV[5]}\n"
+    "local cur = redis.call('HMGET', KEYS[1], f[1], f[2])\n"
+    "local old = redis.call('HMGET', KEYS[2], f[1], f[2])\n"
     "local left = {'-', '-'}\n"
     "for i = 1, 2 do\n"
-    "  local f, lim = ARGV[2 * i], ARGV[2 * i + 1]\n"
-    "  if f ~= '' then\n"
-    "    if lim == '' then\n"
-    "      redis.call('HDEL', KEYS[1], f)\n"
-    "      redis.call('HDEL', KEYS[2], f)\n"
+    "  if f[i] ~= '' then\n"
+    "    if lim[i] == '' then\n"
+    "      if cur[i] then redis.call('HDEL', KEYS[1], f[i]) end\n"
+    "      if old[i] then redis.call('HDEL', KEYS[2], f[i]) end\n"
     "    else\n"
-    "      local v = redis.call('HGET', KEYS[1], f)\n"
-    "      local old = redis.call('HGET', KEYS[2], f)\n"
+    "      local v = cur[i]\n"
     "      if not v then\n"
-    "        redis.call('HSET', KEYS[1], f, lim)\n"
-    "        v = lim\n"
-    "      elseif old and old ~= lim then\n"
-    "        v = redis.call('HINCRBY', KEYS[1], f, tonumber(lim) - tonumber(old))\n"
+    "        redis.call('HSET', KEYS[1], f[i], lim[i])\n"
+    "        v = lim[i]\n"
+    "      elseif old[i] and old[i] ~= lim[i] then\n"
+    "        v = redis.call('HINCRBY', KEYS[1], f[i], tonumber(lim[i]) - tonumber(old[i]))\n"
     "      end\n"
-    "      if old ~= lim then redis.call('HSET', KEYS[2], f, lim) end\n"
+    "      if old[i] ~= lim[i] then redis.call('HSET', KEYS[2], f[i], lim[i]) end\n"
     "      left[i] = tonumber(v)\n"
     "    end\n"
     "  end\n"
@@ -84,7 +85,7 @@ static const char limit_script[] =
     "if charge > 0 then\n"
     "  for i = 1, 2 do\n"
     "    if left[i] ~= '-' then\n"
-    "      left[i] = redis.call('HINCRBY', KEYS[1], ARGV[2 * i], -charge)\n"
+    "      left[i] = redis.call('HINCRBY', KEYS[1], f[i], -charge)\n"
     "    end\n"
     "  end\n"
     "end\n"
@@ -104,6 +105,11 @@ static struct policyd {
     struct event *midnight_ev;
     char script_sha[41];
     bool message_mode, fail_closed;
+    /* settings read once (conf_str searches the table) */
+    const char *contexts[CHECK__COUNT];
+    const char *limit_action, *tempfail_action, *mailbox_full_action, *counters;
+    size_t max_request;
+    char limits_key[300], day_key[300];
     unsigned long long requests, tempfails;
 } pd;
 
@@ -197,8 +203,8 @@ static void tempfail(struct req *r, const char *by, const char *why)
 {
     pd.tempfails++;
     log_warning("%s: %s: cannot check (%s): answering %s", by, r->recipient, why,
-                conf_str(pd.conf, "policyd", "tempfail_action"));
-    decide(r, by, "%s", conf_str(pd.conf, "policyd", "tempfail_action"));
+                pd.tempfail_action);
+    decide(r, by, "%s", pd.tempfail_action);
 }
 
 /* ---- send-as: the login must own the envelope sender (the sender-login map's owners) ---- */
@@ -265,7 +271,7 @@ static void quota_usage_done(const struct store_answer *ans, void *arg)
     } else if (ans->status > 0 && ans->nrows > 0) {
         long long bytes = atoll(ans->cells[0]);
         if (bytes >= r->quota_mb * 1048576LL)
-            decide(r, "mailbox_full", "%s", conf_str(pd.conf, "policyd", "mailbox_full_action"));
+            decide(r, "mailbox_full", "%s", pd.mailbox_full_action);
     }
     run_checks(r);
 }
@@ -377,7 +383,7 @@ static void script_done(redisReply *rep, void *arg)
         bool dom = rep->element[1]->integer == 1;
         log_info("daily limit of %s %s reached: %s deferred", dom ? "domain" : "account",
                  dom ? r->domain : r->account, r->eom ? "message" : r->recipient);
-        decide(r, "daily_limit", "%s", conf_str(pd.conf, "policyd", "limit_action"));
+        decide(r, "daily_limit", "%s", pd.limit_action);
     } else {
         /* the charge that brought a counter to zero or below opens the alarm */
         long long dleft = reply_int(rep->element[2]), aleft = reply_int(rep->element[3]);
@@ -408,10 +414,8 @@ struct script_keys {
 
 static void script_keys(struct script_keys *k)
 {
-    const char *counters = conf_str(pd.conf, "policyd", "counters");
-
-    snprintf(k->limits, sizeof(k->limits), "%s:limits", counters);
-    snprintf(k->day, sizeof(k->day), "%s:day", counters);
+    snprintf(k->limits, sizeof(k->limits), "%s", pd.limits_key);
+    snprintf(k->day, sizeof(k->day), "%s", pd.day_key);
     today(k->today, sizeof(k->today));
 }
 
@@ -431,7 +435,7 @@ static int run_script(struct req *r, bool eval)
     argv[0] = eval ? "EVAL" : "EVALSHA";
     argv[1] = eval ? limit_script : pd.script_sha;
     argv[2] = "3";
-    argv[3] = conf_str(pd.conf, "policyd", "counters");
+    argv[3] = pd.counters;
     argv[4] = k.limits;
     argv[5] = k.day;
     argv[6] = k.today;
@@ -472,7 +476,7 @@ static void limits_done(const struct store_answer *ans, void *arg)
 
 static bool check_applies(struct req *r, enum check c)
 {
-    return context_enabled(conf_str(pd.conf, "policyd", check_settings[c]), r->context);
+    return context_enabled(pd.contexts[c], r->context);
 }
 
 static void run_checks(struct req *r)
@@ -484,12 +488,17 @@ static void run_checks(struct req *r)
         if (r->eom && c != CHECK_LIMITS)
             continue;
         switch (c) {
-        case CHECK_SEND_AS:
-            if (r->login[0] == '\0' || r->sender[0] == '\0')
+        case CHECK_SEND_AS: {
+            struct addr a;
+            const char *err;
+            /* the null sender is not checked; nor one that cannot be an address (DESIGN 6) */
+            if (r->login[0] == '\0' || r->sender[0] == '\0' ||
+                addr_parse(r->sender, strlen(r->sender), &a, &err) < 0)
                 continue;
             map_lookup(pd.cache, &pd.maps, MAP_SENDER_LOGIN, r->sender, strlen(r->sender),
                        send_as_done, r);
             return;
+        }
         case CHECK_AUTH_REQUIRED: {
             const char *at = strrchr(r->sender, '@');
             if (r->login[0] != '\0' || at == NULL || at[1] == '\0')
@@ -576,7 +585,7 @@ static void start_request(struct server_conn *conn, struct req *r)
 
 static long policyd_data(struct server_conn *conn, const char *data, size_t len)
 {
-    size_t pos = 0, max = (size_t)conf_int(pd.conf, "policyd", "max_request");
+    size_t pos = 0, max = pd.max_request;
 
     for (;;) {
         struct req *r = xcalloc(1, sizeof(*r));
@@ -641,7 +650,7 @@ static void midnight(evutil_socket_t fd, short what, void *arg)
     argv[0] = "EVAL";
     argv[1] = limit_script;
     argv[2] = "3";
-    argv[3] = conf_str(pd.conf, "policyd", "counters");
+    argv[3] = pd.counters;
     argv[4] = k.limits;
     argv[5] = k.day;
     argv[6] = k.today;
@@ -734,6 +743,15 @@ int main(int argc, char **argv)
     map_config_load(&pd.maps, pd.conf);
     pd.message_mode = strcmp(conf_str(pd.conf, "policyd", "limit_mode"), "message") == 0;
     pd.fail_closed = strcmp(conf_str(pd.conf, "policyd", "redis_failure"), "closed") == 0;
+    for (i = 0; i < CHECK__COUNT; i++)
+        pd.contexts[i] = conf_str(pd.conf, "policyd", check_settings[i]);
+    pd.limit_action = conf_str(pd.conf, "policyd", "limit_action");
+    pd.tempfail_action = conf_str(pd.conf, "policyd", "tempfail_action");
+    pd.mailbox_full_action = conf_str(pd.conf, "policyd", "mailbox_full_action");
+    pd.counters = conf_str(pd.conf, "policyd", "counters");
+    pd.max_request = (size_t)conf_int(pd.conf, "policyd", "max_request");
+    snprintf(pd.limits_key, sizeof(pd.limits_key), "%s:limits", pd.counters);
+    snprintf(pd.day_key, sizeof(pd.day_key), "%s:day", pd.counters);
     EVP_Digest(limit_script, strlen(limit_script), md, &mdlen, EVP_sha1(), NULL);
     for (i = 0; i < mdlen; i++)
         snprintf(pd.script_sha + 2 * i, 3, "%02x", md[i]);
