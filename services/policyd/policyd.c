@@ -42,10 +42,11 @@
 #include <strings.h>
 #include <time.h>
 
-/* KEYS: counters hash, limits hash, day marker. ARGV: today, then per field (domain,
- * account): name ("" = none) and limit ("" = no limit); then needed, charge.
- * Returns {reset, blocked (0 none, 1 domain, 2 account), domain left, account left};
- * a left of "-" means no limit. */
+/* KEYS: counters hash, limits hash, day marker. ARGV: today, then six per request (a batch
+ * of the requests that arrived together): domain field ("" = none), its limit ("" = no
+ * limit), account field, its limit, needed, charge. Returns reset, then per request:
+ * blocked (0 none, 1 domain, 2 account), domain left, account left ("-" = no limit).
+ * The requests are applied in order, atomically as a whole. */
 static const char limit_script[] =
     "local reset = 0\n"
     "if redis.call('GET', KEYS[3]) ~= ARGV[1] then\n"
@@ -53,43 +54,49 @@ static const char limit_script[] =
     "  redis.call('SET', KEYS[3], ARGV[1])\n"
     "  reset = 1\n"
     "end\n"
-    "local f, lim = {ARGV[2], ARGV[4]}, {ARGV[3], ARGV[5]}\n"
-    "local cur = redis.call('HMGET', KEYS[1], f[1], f[2])\n"
-    "local old = redis.call('HMGET', KEYS[2], f[1], f[2])\n"
-    "local left = {'-', '-'}\n"
-    "for i = 1, 2 do\n"
-    "  if f[i] ~= '' then\n"
-    "    if lim[i] == '' then\n"
-    "      if cur[i] then redis.call('HDEL', KEYS[1], f[i]) end\n"
-    "      if old[i] then redis.call('HDEL', KEYS[2], f[i]) end\n"
-    "    else\n"
-    "      local v = cur[i]\n"
-    "      if not v then\n"
-    "        redis.call('HSET', KEYS[1], f[i], lim[i])\n"
-    "        v = lim[i]\n"
-    "      elseif old[i] and old[i] ~= lim[i] then\n"
-    "        v = redis.call('HINCRBY', KEYS[1], f[i], tonumber(lim[i]) - tonumber(old[i]))\n"
-    "      end\n"
-    "      if old[i] ~= lim[i] then redis.call('HSET', KEYS[2], f[i], lim[i]) end\n"
-    "      left[i] = tonumber(v)\n"
-    "    end\n"
-    "  end\n"
-    "end\n"
-    "local need = tonumber(ARGV[6])\n"
-    "for i = 1, 2 do\n"
-    "  if need > 0 and left[i] ~= '-' and left[i] < need then\n"
-    "    return {reset, i, tostring(left[1]), tostring(left[2])}\n"
-    "  end\n"
-    "end\n"
-    "local charge = tonumber(ARGV[7])\n"
-    "if charge > 0 then\n"
+    "local out = {reset}\n"
+    "for b = 2, #ARGV - 5, 6 do\n"
+    "  local f, lim = {ARGV[b], ARGV[b + 2]}, {ARGV[b + 1], ARGV[b + 3]}\n"
+    "  local need, charge = tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])\n"
+    "  local cur = redis.call('HMGET', KEYS[1], f[1], f[2])\n"
+    "  local old = redis.call('HMGET', KEYS[2], f[1], f[2])\n"
+    "  local left = {'-', '-'}\n"
     "  for i = 1, 2 do\n"
-    "    if left[i] ~= '-' then\n"
-    "      left[i] = redis.call('HINCRBY', KEYS[1], f[i], -charge)\n"
+    "    if f[i] ~= '' then\n"
+    "      if lim[i] == '' then\n"
+    "        if cur[i] then redis.call('HDEL', KEYS[1], f[i]) end\n"
+    "        if old[i] then redis.call('HDEL', KEYS[2], f[i]) end\n"
+    "      else\n"
+    "        local v = cur[i]\n"
+    "        if not v then\n"
+    "          redis.call('HSET', KEYS[1], f[i], lim[i])\n"
+    "          v = lim[i]\n"
+    "        elseif old[i] and old[i] ~= lim[i] then\n"
+    "          v = redis.call('HINCRBY', KEYS[1], f[i], tonumber(lim[i]) - tonumber(old[i]))\n"
+    "        end\n"
+    "        if old[i] ~= lim[i] then redis.call('HSET', KEYS[2], f[i], lim[i]) end\n"
+    "        left[i] = tonumber(v)\n"
+    "      end\n"
     "    end\n"
     "  end\n"
+    "  local blocked = 0\n"
+    "  for i = 1, 2 do\n"
+    "    if blocked == 0 and need > 0 and left[i] ~= '-' and left[i] < need then\n"
+    "      blocked = i\n"
+    "    end\n"
+    "  end\n"
+    "  if blocked == 0 and charge > 0 then\n"
+    "    for i = 1, 2 do\n"
+    "      if left[i] ~= '-' then\n"
+    "        left[i] = redis.call('HINCRBY', KEYS[1], f[i], -charge)\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "  out[#out + 1] = blocked\n"
+    "  out[#out + 1] = tostring(left[1])\n"
+    "  out[#out + 1] = tostring(left[2])\n"
     "end\n"
-    "return {reset, 0, tostring(left[1]), tostring(left[2])}\n";
+    "return out\n";
 
 enum check { CHECK_SEND_AS, CHECK_AUTH_REQUIRED, CHECK_MAILBOX_FULL, CHECK_LIMITS, CHECK__COUNT };
 static const char *const check_settings[CHECK__COUNT] = {
@@ -102,7 +109,7 @@ static struct policyd {
     struct store *store;
     struct cache *cache;
     struct redis *redis;
-    struct event *midnight_ev;
+    struct event *midnight_ev, *flush_ev;
     char script_sha[41];
     bool message_mode, fail_closed;
     /* settings read once (conf_str searches the table) */
@@ -117,7 +124,8 @@ static struct policyd {
 struct pconn {
     int refs;
     char instance[64];
-    long pending; /* recipients accepted in this transaction, not charged yet */
+    long pending;  /* recipients accepted in this transaction, not charged yet */
+    long inflight; /* recipients of this transaction waiting for the script */
 };
 
 static void pconn_unref(struct pconn *pc)
@@ -359,42 +367,82 @@ static long request_charge(const struct req *r)
     return r->eom && n != NULL ? atol(n) : 0;
 }
 
-static int run_script(struct req *r, bool eval);
+/* ---- the requests that arrive together share one script call ---- */
 
-static void script_done(redisReply *rep, void *arg)
+#define BATCH_MAX 64
+
+struct batch {
+    size_t n;
+    struct req *reqs[BATCH_MAX];
+    char nums[BATCH_MAX][4][24]; /* domain limit, account limit, need, charge */
+};
+
+static struct batch *open_batch;
+
+/* Apply one request's result: blocked (1 domain, 2 account), counters left after it. */
+static void apply_result(struct req *r, long long blocked, long long dleft, long long aleft)
 {
-    struct req *r = arg;
     long charged = request_charge(r);
+
+    if (blocked == 1 || blocked == 2) {
+        log_info("daily limit of %s %s reached: %s deferred", blocked == 1 ? "domain" : "account",
+                 blocked == 1 ? r->domain : r->account, r->eom ? "message" : r->recipient);
+        decide(r, "daily_limit", "%s", pd.limit_action);
+        return;
+    }
+    /* the charge that brought a counter to zero or below opens the alarm */
+    if (charged > 0 && dleft != LLONG_MIN && dleft <= 0 && dleft + charged > 0)
+        limit_reached("domain", r->domain);
+    if (charged > 0 && aleft != LLONG_MIN && aleft <= 0 && aleft + charged > 0)
+        limit_reached("account", r->account);
+    if (pd.message_mode && !r->eom)
+        r->pc->pending++;
+}
+
+/* The script could not run: fail open or closed, and go on. */
+static void batch_failed(struct batch *b, const char *why)
+{
+    size_t i;
+
+    for (i = 0; i < b->n; i++) {
+        struct req *r = b->reqs[i];
+        if (pd.message_mode && !r->eom)
+            r->pc->inflight--;
+        if (pd.fail_closed)
+            tempfail(r, "daily_limit", why);
+        run_checks(r);
+    }
+    free(b);
+}
+
+static int send_batch(struct batch *b, bool eval);
+
+static void batch_done(redisReply *rep, void *arg)
+{
+    struct batch *b = arg;
+    size_t i;
 
     if (rep != NULL && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0) {
         /* first use on this Redis: send the script itself; EVALSHA works from then on */
-        if (run_script(r, true) == 0)
+        if (send_batch(b, true) == 0)
             return;
         rep = NULL;
     }
-    if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements != 4) {
-        if (pd.fail_closed)
-            tempfail(r, "daily_limit", rep ? "unexpected reply from Redis" : "Redis");
-        run_checks(r);
+    if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements != 1 + 3 * b->n) {
+        batch_failed(b, rep ? "unexpected reply from Redis" : "Redis");
         return;
     }
     check_reset(reply_int(rep->element[0]));
-    if (rep->element[1]->integer == 1 || rep->element[1]->integer == 2) {
-        bool dom = rep->element[1]->integer == 1;
-        log_info("daily limit of %s %s reached: %s deferred", dom ? "domain" : "account",
-                 dom ? r->domain : r->account, r->eom ? "message" : r->recipient);
-        decide(r, "daily_limit", "%s", pd.limit_action);
-    } else {
-        /* the charge that brought a counter to zero or below opens the alarm */
-        long long dleft = reply_int(rep->element[2]), aleft = reply_int(rep->element[3]);
-        if (charged > 0 && dleft != LLONG_MIN && dleft <= 0 && dleft + charged > 0)
-            limit_reached("domain", r->domain);
-        if (charged > 0 && aleft != LLONG_MIN && aleft <= 0 && aleft + charged > 0)
-            limit_reached("account", r->account);
+    for (i = 0; i < b->n; i++) {
+        struct req *r = b->reqs[i];
         if (pd.message_mode && !r->eom)
-            r->pc->pending++;
+            r->pc->inflight--;
+        apply_result(r, reply_int(rep->element[1 + 3 * i]), reply_int(rep->element[2 + 3 * i]),
+                     reply_int(rep->element[3 + 3 * i]));
     }
-    run_checks(r);
+    for (i = 0; i < b->n; i++)
+        run_checks(b->reqs[i]); /* may finish and free the request */
+    free(b);
 }
 
 /* today as YYYYMMDD (UTC) */
@@ -407,45 +455,68 @@ static void today(char *buf, size_t size)
     strftime(buf, size, "%Y%m%d", &tm);
 }
 
-/* The script's keys: the counters hash, the limits it was filled from, the day marker. */
-struct script_keys {
-    char limits[300], day[300], today[16];
-};
-
-static void script_keys(struct script_keys *k)
+static int send_batch(struct batch *b, bool eval)
 {
-    snprintf(k->limits, sizeof(k->limits), "%s", pd.limits_key);
-    snprintf(k->day, sizeof(k->day), "%s", pd.day_key);
-    today(k->today, sizeof(k->today));
+    const char *argv[7 + 6 * BATCH_MAX];
+    char day[16];
+    size_t i, n = 0;
+
+    today(day, sizeof(day));
+    argv[n++] = eval ? "EVAL" : "EVALSHA";
+    argv[n++] = eval ? limit_script : pd.script_sha;
+    argv[n++] = "3";
+    argv[n++] = pd.counters;
+    argv[n++] = pd.limits_key;
+    argv[n++] = pd.day_key;
+    argv[n++] = day;
+    for (i = 0; i < b->n; i++) {
+        argv[n++] = b->reqs[i]->domain;
+        argv[n++] = b->nums[i][0];
+        argv[n++] = b->reqs[i]->account;
+        argv[n++] = b->nums[i][1];
+        argv[n++] = b->nums[i][2];
+        argv[n++] = b->nums[i][3];
+    }
+    return redis_command_argv(pd.redis, batch_done, b, (int)n, argv, NULL);
 }
 
-static int run_script(struct req *r, bool eval)
+static void flush_batch(evutil_socket_t fd, short what, void *arg)
 {
-    struct script_keys k;
-    char dlim[24] = "", alim[24] = "", need[24], charge[24];
-    const char *argv[13];
+    struct batch *b = open_batch;
 
-    script_keys(&k);
+    (void)fd;
+    (void)what;
+    (void)arg;
+    open_batch = NULL;
+    if (b != NULL && send_batch(b, false) < 0)
+        batch_failed(b, "Redis unavailable");
+}
+
+/* Queue a request for the script; the batch goes when this loop iteration ends. */
+static void enqueue_limits(struct req *r)
+{
+    struct batch *b = open_batch;
+    long need;
+    size_t i;
+
+    if (b == NULL) {
+        b = open_batch = xcalloc(1, sizeof(*b));
+        event_active(pd.flush_ev, EV_TIMEOUT, 0);
+    }
+    i = b->n++;
+    b->reqs[i] = r;
+    /* message mode: the recipients of this transaction already in flight count too */
+    need = request_need(r);
+    if (pd.message_mode && !r->eom)
+        need += r->pc->inflight++;
     if (r->domain_limit >= 0)
-        snprintf(dlim, sizeof(dlim), "%lld", r->domain_limit);
+        snprintf(b->nums[i][0], sizeof(b->nums[i][0]), "%lld", r->domain_limit);
     if (r->account_limit >= 0)
-        snprintf(alim, sizeof(alim), "%lld", r->account_limit);
-    snprintf(need, sizeof(need), "%ld", request_need(r));
-    snprintf(charge, sizeof(charge), "%ld", request_charge(r));
-    argv[0] = eval ? "EVAL" : "EVALSHA";
-    argv[1] = eval ? limit_script : pd.script_sha;
-    argv[2] = "3";
-    argv[3] = pd.counters;
-    argv[4] = k.limits;
-    argv[5] = k.day;
-    argv[6] = k.today;
-    argv[7] = r->domain;
-    argv[8] = dlim;
-    argv[9] = r->account;
-    argv[10] = alim;
-    argv[11] = need;
-    argv[12] = charge;
-    return redis_command_argv(pd.redis, script_done, r, 13, argv, NULL);
+        snprintf(b->nums[i][1], sizeof(b->nums[i][1]), "%lld", r->account_limit);
+    snprintf(b->nums[i][2], sizeof(b->nums[i][2]), "%ld", need);
+    snprintf(b->nums[i][3], sizeof(b->nums[i][3]), "%ld", request_charge(r));
+    if (b->n == BATCH_MAX)
+        flush_batch(-1, 0, NULL);
 }
 
 static void limits_done(const struct store_answer *ans, void *arg)
@@ -465,11 +536,7 @@ static void limits_done(const struct store_answer *ans, void *arg)
     r->account_limit = ans->cells[0] ? atoll(ans->cells[0]) : -1;
     r->domain_limit = ans->cells[2] ? atoll(ans->cells[2]) : -1;
     snprintf(r->domain, sizeof(r->domain), "%s", ans->cells[1]);
-    if (run_script(r, false) < 0) {
-        if (pd.fail_closed)
-            tempfail(r, "daily_limit", "Redis unavailable");
-        run_checks(r);
-    }
+    enqueue_limits(r);
 }
 
 /* ---- the chain ---- */
@@ -632,31 +699,30 @@ static long policyd_open_data(struct server_conn *conn, const char *data, size_t
 static void midnight_done(redisReply *rep, void *arg)
 {
     (void)arg;
-    if (rep != NULL && rep->type == REDIS_REPLY_ARRAY && rep->elements == 4)
+    if (rep != NULL && rep->type == REDIS_REPLY_ARRAY && rep->elements >= 1)
         check_reset(reply_int(rep->element[0]));
 }
 
 static void schedule_midnight(void);
 
+/* The script with no request: it only starts the new day. */
 static void midnight(evutil_socket_t fd, short what, void *arg)
 {
-    struct script_keys k;
-    const char *argv[13];
+    const char *argv[7];
+    char day[16];
 
     (void)fd;
     (void)what;
     (void)arg;
-    script_keys(&k);
+    today(day, sizeof(day));
     argv[0] = "EVAL";
     argv[1] = limit_script;
     argv[2] = "3";
     argv[3] = pd.counters;
-    argv[4] = k.limits;
-    argv[5] = k.day;
-    argv[6] = k.today;
-    argv[7] = argv[8] = argv[9] = argv[10] = "";
-    argv[11] = argv[12] = "0";
-    redis_command_argv(pd.redis, midnight_done, NULL, 13, argv, NULL);
+    argv[4] = pd.limits_key;
+    argv[5] = pd.day_key;
+    argv[6] = day;
+    redis_command_argv(pd.redis, midnight_done, NULL, 7, argv, NULL);
     schedule_midnight();
 }
 
@@ -684,6 +750,7 @@ static void *worker_init(struct server *srv, struct event_base *base)
                          pd.fail_closed ? "daily limits answer tempfail_action"
                                         : "daily limits are not enforced");
     if (pd.redis != NULL) {
+        pd.flush_ev = event_new(base, -1, 0, flush_batch, NULL);
         pd.midnight_ev = evtimer_new(base, midnight, NULL);
         schedule_midnight();
     } else if (strcmp(conf_str(pd.conf, "policyd", "daily_limits"), "") != 0) {
@@ -760,6 +827,8 @@ int main(int argc, char **argv)
     rc = server_run(srv, worker_init);
     if (pd.midnight_ev != NULL)
         event_free(pd.midnight_ev);
+    if (pd.flush_ev != NULL)
+        event_free(pd.flush_ev);
     redis_free(&pd.redis);
     cache_free(&pd.cache);
     store_close(&pd.store);
