@@ -25,6 +25,7 @@
 #include "log.h"
 #include "maps.h"
 #include "policy_proto.h"
+#include "ratelimit.h"
 #include "redis.h"
 #include "server.h"
 #include "store.h"
@@ -98,9 +99,37 @@ static const char limit_script[] =
     "end\n"
     "return out\n";
 
-enum check { CHECK_SEND_AS, CHECK_AUTH_REQUIRED, CHECK_MAILBOX_FULL, CHECK_LIMITS, CHECK__COUNT };
+/* GCRA, one bucket per rule and value. KEYS: the buckets. ARGV: now (ms), then per key:
+ * emission interval (ms), period (ms), cost. Returns 0, or the number of the first rule
+ * exceeded (nothing is charged then). */
+static const char rate_script[] =
+    "local now = tonumber(ARGV[1])\n"
+    "local tats = {}\n"
+    "for i = 1, #KEYS do\n"
+    "  local t, period, cost = tonumber(ARGV[3 * i - 1]), tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])\n"
+    "  local tat = tonumber(redis.call('GET', KEYS[i]) or now)\n"
+    "  if tat < now then tat = now end\n"
+    "  tats[i] = tat + t * cost\n"
+    "  if cost > 0 and tats[i] - now > period then return i end\n"
+    "end\n"
+    "for i = 1, #KEYS do\n"
+    "  if tonumber(ARGV[3 * i + 1]) > 0 then\n"
+    "    redis.call('SET', KEYS[i], tats[i], 'PX', math.ceil(tats[i] - now) + 1000)\n"
+    "  end\n"
+    "end\n"
+    "return 0\n";
+
+enum check {
+    CHECK_SEND_AS,
+    CHECK_AUTH_REQUIRED,
+    CHECK_MAILBOX_FULL,
+    CHECK_RATE,
+    CHECK_LIMITS,
+    CHECK__COUNT
+};
 static const char *const check_settings[CHECK__COUNT] = {
-    "send_as", "auth_required_for_hosted_senders", "mailbox_full", "daily_limits"};
+    "send_as", "auth_required_for_hosted_senders", "mailbox_full", "rate_limit_contexts",
+    "daily_limits"};
 
 static struct policyd {
     const char *conf_path;
@@ -110,7 +139,9 @@ static struct policyd {
     struct cache *cache;
     struct redis *redis;
     struct event *midnight_ev, *flush_ev;
-    char script_sha[41];
+    char script_sha[41], rate_sha[41];
+    struct rate_config rates;
+    const char *rate_action, *rate_prefix;
     bool message_mode, fail_closed;
     /* settings read once (conf_str searches the table) */
     const char *contexts[CHECK__COUNT];
@@ -124,6 +155,7 @@ static struct policyd {
 struct pconn {
     int refs;
     char instance[64];
+    bool message_counted; /* the rate limits counted this transaction's message */
     long pending;  /* recipients accepted in this transaction, not charged yet */
     long inflight; /* recipients of this transaction waiting for the script */
 };
@@ -539,6 +571,105 @@ static void limits_done(const struct store_answer *ans, void *arg)
     enqueue_limits(r);
 }
 
+/* ---- rate limits (services/policyd/ratelimit.c) ---- */
+
+struct rate_args {
+    size_t n;
+    const char *argv[3 + RATE_MAX_RULES + 1 + 3 * RATE_MAX_RULES];
+    char keys[RATE_MAX_RULES][1024];
+    char nums[1 + 3 * RATE_MAX_RULES][24];
+    size_t rule_of[RATE_MAX_RULES];
+    bool message;
+};
+
+/* The buckets this request charges; 0 when no rule applies. */
+static size_t rate_prepare(struct req *r, struct rate_args *a, bool eval)
+{
+    struct addr sender;
+    const char *err;
+    bool sender_ok = r->sender[0] && addr_parse(r->sender, strlen(r->sender), &sender, &err) == 0;
+    size_t i, nkeys = 0, k = 0;
+    struct timespec now;
+
+    a->message = false;
+    for (i = 0; i < pd.rates.nrules; i++) {
+        const struct rate_rule *rule = &pd.rates.rules[i];
+        const char *value = NULL;
+        switch (rule->key) {
+        case RATE_SASL: value = r->login_folded[0] ? r->login_folded : NULL; break;
+        case RATE_SENDER_DOMAIN: value = sender_ok ? sender.domain : NULL; break;
+        case RATE_SENDER: value = sender_ok ? sender.full : NULL; break;
+        case RATE_CLIENT:
+            value = r->client[0] && strcmp(r->client, "unknown") != 0 ? r->client : NULL;
+            break;
+        }
+        if (value == NULL || (rule->per_message && r->pc->message_counted))
+            continue;
+        snprintf(a->keys[nkeys], sizeof(a->keys[nkeys]), "%s:rate:%s:%s", pd.rate_prefix,
+                 rule->text, value);
+        a->rule_of[nkeys++] = i;
+        a->message |= rule->per_message;
+    }
+    if (nkeys == 0)
+        return 0;
+    clock_gettime(CLOCK_REALTIME, &now);
+    snprintf(a->nums[0], sizeof(a->nums[0]), "%lld",
+             (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+    a->n = 0;
+    a->argv[a->n++] = eval ? "EVAL" : "EVALSHA";
+    a->argv[a->n++] = eval ? rate_script : pd.rate_sha;
+    snprintf(a->nums[1], sizeof(a->nums[1]), "%zu", nkeys);
+    a->argv[a->n++] = a->nums[1];
+    for (i = 0; i < nkeys; i++)
+        a->argv[a->n++] = a->keys[i];
+    a->argv[a->n++] = a->nums[0];
+    for (i = 0, k = 2; i < nkeys; i++) {
+        const struct rate_rule *rule = &pd.rates.rules[a->rule_of[i]];
+        snprintf(a->nums[k], sizeof(a->nums[k]), "%lld", rule->period_ms / rule->count);
+        snprintf(a->nums[k + 1], sizeof(a->nums[k + 1]), "%lld", rule->period_ms);
+        snprintf(a->nums[k + 2], sizeof(a->nums[k + 2]), "1");
+        a->argv[a->n++] = a->nums[k];
+        a->argv[a->n++] = a->nums[k + 1];
+        a->argv[a->n++] = a->nums[k + 2];
+        k += 3;
+    }
+    return nkeys;
+}
+
+static int rate_send(struct req *r, bool eval);
+
+static void rate_done(redisReply *rep, void *arg)
+{
+    struct req *r = arg;
+    struct rate_args a;
+
+    if (rep != NULL && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0) {
+        if (rate_send(r, true) == 0)
+            return;
+        rep = NULL;
+    }
+    if (rep == NULL || rep->type != REDIS_REPLY_INTEGER) {
+        if (pd.fail_closed)
+            tempfail(r, "rate_limit", rep ? "unexpected reply from Redis" : "Redis");
+    } else if (rep->integer > 0 && rate_prepare(r, &a, false) >= (size_t)rep->integer) {
+        const struct rate_rule *rule = &pd.rates.rules[a.rule_of[rep->integer - 1]];
+        log_info("rate limit %s exceeded: %s", rule->text, a.keys[rep->integer - 1]);
+        decide(r, "rate_limit", "%s", pd.rate_action);
+    } else if (rep->integer == 0 && rate_prepare(r, &a, false) > 0 && a.message) {
+        r->pc->message_counted = true;
+    }
+    run_checks(r);
+}
+
+static int rate_send(struct req *r, bool eval)
+{
+    struct rate_args a;
+
+    if (rate_prepare(r, &a, eval) == 0)
+        return 1; /* nothing to count */
+    return redis_command_argv(pd.redis, rate_done, r, (int)a.n, a.argv, NULL);
+}
+
 /* ---- the chain ---- */
 
 static bool check_applies(struct req *r, enum check c)
@@ -584,6 +715,23 @@ static void run_checks(struct req *r)
             args[0] = r->rcpt;
             cache_ask(pd.cache, STORE_Q_USERDB, args, quota_limit_done, r);
             return;
+        }
+        case CHECK_RATE: {
+            int sent;
+            if (pd.rates.nrules == 0 || pd.redis == NULL || r->eom ||
+                rate_exempt(&pd.rates, r->client))
+                continue;
+            if (!redis_is_up(pd.redis)) {
+                if (pd.fail_closed)
+                    tempfail(r, "rate_limit", "Redis unavailable");
+                continue;
+            }
+            sent = rate_send(r, false);
+            if (sent == 0)
+                return;
+            if (sent < 0 && pd.fail_closed)
+                tempfail(r, "rate_limit", "Redis unavailable");
+            continue;
         }
         case CHECK_LIMITS: {
             const char *args[1] = {r->login_folded};
@@ -638,6 +786,7 @@ static void start_request(struct server_conn *conn, struct req *r)
     if (strcmp(instance, pc->instance) != 0) {
         snprintf(pc->instance, sizeof(pc->instance), "%s", instance);
         pc->pending = 0;
+        pc->message_counted = false;
     }
     if (strcasecmp(r->state, "RCPT") == 0) {
         run_checks(r);
@@ -822,6 +971,19 @@ int main(int argc, char **argv)
     EVP_Digest(limit_script, strlen(limit_script), md, &mdlen, EVP_sha1(), NULL);
     for (i = 0; i < mdlen; i++)
         snprintf(pd.script_sha + 2 * i, 3, "%02x", md[i]);
+    EVP_Digest(rate_script, strlen(rate_script), md, &mdlen, EVP_sha1(), NULL);
+    for (i = 0; i < mdlen; i++)
+        snprintf(pd.rate_sha + 2 * i, 3, "%02x", md[i]);
+    {
+        char buf[256];
+        const char *rerr;
+        if (rate_config_parse(&pd.rates, conf_str(pd.conf, "policyd", "rate_limits"),
+                              conf_str(pd.conf, "policyd", "rate_limit_exempt"), buf, sizeof(buf),
+                              &rerr) < 0)
+            log_fatal("%s: [policyd] rate_limits / rate_limit_exempt: %s", pd.conf_path, rerr);
+    }
+    pd.rate_action = conf_str(pd.conf, "policyd", "rate_limit_action");
+    pd.rate_prefix = conf_str(pd.conf, "redis", "prefix");
     srv = server_new(pd.conf, "policyd", &policyd_proto);
     server_set_reload(srv, reload);
     rc = server_run(srv, worker_init);
