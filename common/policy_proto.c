@@ -85,7 +85,8 @@ enum codec_status policy_decode(const char *data, size_t len, size_t max_request
             goto fail;
         }
         for (i = 0; i < req->nattrs; i++)
-            if (strcmp(req->attrs[i].name, line) == 0)
+            if (req->attrs[i].name_len == (size_t)(eq - line) && req->attrs[i].name[0] == line[0] &&
+                memcmp(req->attrs[i].name, line, (size_t)(eq - line)) == 0)
                 break;
         if (i == req->nattrs) {
             if (req->nattrs == POLICY_MAX_ATTRS) {
@@ -95,6 +96,7 @@ enum codec_status policy_decode(const char *data, size_t len, size_t max_request
             req->nattrs++;
         }
         req->attrs[i].name = line;
+        req->attrs[i].name_len = (size_t)(eq - line);
         req->attrs[i].value = eq + 1;
     }
     return CODEC_OK;
@@ -105,10 +107,10 @@ fail:
 
 const char *policy_get(const struct policy_request *req, const char *name)
 {
-    size_t i;
+    size_t i, len = strlen(name);
 
     for (i = 0; i < req->nattrs; i++)
-        if (strcmp(req->attrs[i].name, name) == 0)
+        if (req->attrs[i].name_len == len && memcmp(req->attrs[i].name, name, len) == 0)
             return req->attrs[i].value;
     return NULL;
 }

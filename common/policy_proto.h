@@ -23,6 +23,7 @@
 struct policy_attr {
     const char *name;
     const char *value;
+    size_t name_len; /* compared before the names: repeated names are found in linear time */
 };
 
 struct policy_request {

@@ -34,6 +34,7 @@
 #include <event2/event.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <hiredis/hiredis.h>
 #include <openssl/evp.h>
@@ -171,7 +172,8 @@ struct req {
     struct server_reply *reply;
     struct pconn *pc;
     struct policy_request pr;
-    const char *state, *context, *sender, *recipient, *login, *client;
+    const char *state, *context, *sender, *recipient, *login, *client, *instance;
+    long recipient_count;
     char login_folded[ADDR_MAX + 1];
     bool eom;
     int next;             /* the next check to run */
@@ -391,12 +393,9 @@ static long request_need(const struct req *r)
 
 static long request_charge(const struct req *r)
 {
-    const char *n;
-
     if (!pd.message_mode)
         return 1;
-    n = policy_get(&r->pr, "recipient_count");
-    return r->eom && n != NULL ? atol(n) : 0;
+    return r->eom ? r->recipient_count : 0;
 }
 
 /* ---- the requests that arrive together share one script call ---- */
@@ -753,28 +752,48 @@ static void run_checks(struct req *r)
     finish(r);
 }
 
-static const char *attr(struct req *r, const char *name)
+/* The attributes the checks use, in one pass (a repeated one keeps its last value). */
+static void read_attrs(struct req *r)
 {
-    const char *v = policy_get(&r->pr, name);
-    return v ? v : "";
+    static const struct {
+        const char *name;
+        size_t offset;
+    } wanted[] = {
+        {"protocol_state", offsetof(struct req, state)},
+        {"policy_context", offsetof(struct req, context)},
+        {"sender", offsetof(struct req, sender)},
+        {"recipient", offsetof(struct req, recipient)},
+        {"sasl_username", offsetof(struct req, login)},
+        {"client_address", offsetof(struct req, client)},
+        {"instance", offsetof(struct req, instance)},
+    };
+    size_t i, j;
+
+    r->state = r->context = r->sender = r->recipient = r->login = r->client = r->instance = "";
+    for (i = 0; i < r->pr.nattrs; i++) {
+        const struct policy_attr *a = &r->pr.attrs[i];
+        if (a->name_len == 15 && strcmp(a->name, "recipient_count") == 0) {
+            r->recipient_count = atol(a->value);
+            continue;
+        }
+        for (j = 0; j < sizeof(wanted) / sizeof(wanted[0]); j++)
+            if (a->name[0] == wanted[j].name[0] && strcmp(a->name, wanted[j].name) == 0) {
+                *(const char **)((char *)r + wanted[j].offset) = a->value;
+                break;
+            }
+    }
 }
 
 static void start_request(struct server_conn *conn, struct req *r)
 {
     struct pconn *pc = server_conn_data(conn);
-    const char *instance;
     size_t i;
 
     pd.requests++;
     r->reply = server_reply_begin(conn);
     r->pc = pc;
     pc->refs++;
-    r->state = attr(r, "protocol_state");
-    r->context = attr(r, "policy_context");
-    r->sender = attr(r, "sender");
-    r->recipient = attr(r, "recipient");
-    r->login = attr(r, "sasl_username");
-    r->client = attr(r, "client_address");
+    read_attrs(r);
     r->account_limit = r->domain_limit = -1;
     for (i = 0; r->login[i] && i < sizeof(r->login_folded) - 1; i++)
         r->login_folded[i] = (char)((r->login[i] >= 'A' && r->login[i] <= 'Z')
@@ -782,9 +801,8 @@ static void start_request(struct server_conn *conn, struct req *r)
                                         : r->login[i]);
     r->login_folded[i] = '\0';
     /* a new transaction on this connection starts a new count */
-    instance = attr(r, "instance");
-    if (strcmp(instance, pc->instance) != 0) {
-        snprintf(pc->instance, sizeof(pc->instance), "%s", instance);
+    if (strcmp(r->instance, pc->instance) != 0) {
+        snprintf(pc->instance, sizeof(pc->instance), "%s", r->instance);
         pc->pending = 0;
         pc->message_counted = false;
     }
