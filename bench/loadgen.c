@@ -9,6 +9,8 @@
  *           -c CONNECTIONS -n REQUESTS -k KEYFILE
  *
  * Policy keys are "login sender recipient" lines (an RCPT request of Postfix 3.7).
+ * -R: the server closes after each reply (as Modoboa's policy daemon does): a new
+ * connection for every request, its cost counted in the request's time.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -38,6 +40,7 @@ struct conn {
     char in[BUF];
     size_t inlen;
     double sent_at;
+    double conn_at; /* -R: when the connection for the next request was opened */
 };
 
 static double now_us(void)
@@ -136,7 +139,8 @@ static int send_request(struct conn *c, enum proto proto, const char *map, const
     else
         c->outlen = (size_t)snprintf(c->out, sizeof(c->out), "%zu:%s %s,",
                                      strlen(map) + 1 + strlen(k), map, k);
-    c->sent_at = now_us();
+    c->sent_at = c->conn_at > 0 ? c->conn_at : now_us();
+    c->conn_at = 0;
     return write(c->fd, c->out, c->outlen) == (ssize_t)c->outlen ? 0 : -1;
 }
 
@@ -144,7 +148,7 @@ int main(int argc, char **argv)
 {
     const char *addr = NULL, *proto = "socketmap", *map = "aliases", *keyfile = NULL;
     long total = 100000, sent = 0, done = 0, errors = 0;
-    int nconns = 1, opt, i;
+    int nconns = 1, opt, i, reconnect = 0;
     enum proto tcp;
     char **keys = NULL, line[1024];
     size_t nkeys = 0, capkeys = 0;
@@ -154,8 +158,9 @@ int main(int argc, char **argv)
     double *lat, t0, t1;
     FILE *fp;
 
-    while ((opt = getopt(argc, argv, "a:P:m:c:n:k:")) != -1) {
+    while ((opt = getopt(argc, argv, "a:P:m:c:n:k:R")) != -1) {
         switch (opt) {
+        case 'R': reconnect = 1; break;
         case 'a': addr = optarg; break;
         case 'P': proto = optarg; break;
         case 'm': map = optarg; break;
@@ -166,7 +171,7 @@ int main(int argc, char **argv)
         }
     }
     if (addr == NULL || keyfile == NULL || nconns < 1 || nconns > MAX_CONNS || total < 1) {
-        fprintf(stderr, "usage: loadgen -a ADDR -P socketmap|tcp|policy [-m MAP] -c N -n TOTAL"
+        fprintf(stderr, "usage: loadgen -a ADDR -P socketmap|tcp|policy [-m MAP] [-R] -c N -n TOTAL"
                         " -k KEYS\n");
         return 2;
     }
@@ -229,6 +234,24 @@ int main(int argc, char **argv)
                     errors++;
                 memmove(c->in, c->in + rl, c->inlen - rl);
                 c->inlen -= rl;
+                if (reconnect && sent >= total) { /* done with it: the server closes it */
+                    epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+                    close(c->fd);
+                    c->fd = -1;
+                    break;
+                }
+                if (reconnect && sent < total) {
+                    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = evs[e].data.u32};
+                    epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+                    close(c->fd);
+                    c->inlen = 0;
+                    c->conn_at = now_us(); /* the connection is part of the request's time */
+                    c->fd = open_conn(addr);
+                    if (c->fd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+                        fprintf(stderr, "loadgen: cannot reconnect: %s\n", strerror(errno));
+                        return 1;
+                    }
+                }
                 if (sent < total) {
                     if (send_request(c, tcp, map, keys[sent % (long)nkeys]) < 0)
                         return 1;
