@@ -156,6 +156,8 @@ static const struct conf_setting conf_table[] = {
      "policy contexts where recipients whose mailbox is full are refused at RCPT"},
     {"policyd", "mailbox_full_action", CONF_STRING, "552 5.2.2 Mailbox full", 0, 0, NULL,
      "the reply for a full mailbox"},
+    {"policyd", "log_accepted", CONF_BOOL, "yes", 0, 0, NULL,
+     "log every decision, DUNNO included (no: only refusals and deferrals)"},
     {"policyd", "tempfail_action", CONF_STRING,
      "DEFER_IF_PERMIT Temporary failure, retry later", 0, 0, NULL,
      "the reply when a check cannot be made (database down, or Redis with redis_failure ="

@@ -143,7 +143,7 @@ static struct policyd {
     char script_sha[41], rate_sha[41];
     struct rate_config rates;
     const char *rate_action, *rate_prefix;
-    bool message_mode, fail_closed;
+    bool message_mode, fail_closed, log_accepted;
     /* settings read once (conf_str searches the table) */
     const char *contexts[CHECK__COUNT];
     const char *limit_action, *tempfail_action, *mailbox_full_action, *counters;
@@ -212,7 +212,7 @@ static void finish(struct req *r)
 
     policy_encode_action(&out, action);
     server_reply_finish(r->reply, out.data, out.len);
-    if (r->action != NULL || log_debug_enabled())
+    if (r->action != NULL || pd.log_accepted || log_debug_enabled())
         log_info("%s: client=%s, sasl_username=%s, sender=<%s>, recipient=<%s>, context=%s,"
                  " check=%s, action=%s",
                  r->state, r->client, r->login[0] ? r->login : "-", r->sender, r->recipient,
@@ -984,6 +984,7 @@ int main(int argc, char **argv)
     pd.mailbox_full_action = conf_str(pd.conf, "policyd", "mailbox_full_action");
     pd.counters = conf_str(pd.conf, "policyd", "counters");
     pd.max_request = (size_t)conf_int(pd.conf, "policyd", "max_request");
+    pd.log_accepted = conf_bool(pd.conf, "policyd", "log_accepted");
     snprintf(pd.limits_key, sizeof(pd.limits_key), "%s:limits", pd.counters);
     snprintf(pd.day_key, sizeof(pd.day_key), "%s:day", pd.counters);
     EVP_Digest(limit_script, strlen(limit_script), md, &mdlen, EVP_sha1(), NULL);
