@@ -388,10 +388,10 @@ static int export_identities(struct db *db, char sep)
                 " CASE WHEN u.is_superuser THEN 'SuperAdmins' ELSE COALESCE((SELECT g.name FROM"
                 " core_user_groups ug JOIN auth_group g ON g.id = ug.group_id WHERE ug.user_id ="
                 " u.id ORDER BY g.id LIMIT 1), 'SimpleUsers') END, CASE WHEN m.id IS NULL THEN ''"
-                " ELSE m.address || '@' || d.name END, CASE WHEN m.id IS NULL OR m.use_domain_quota"
-                " THEN '' ELSE CAST(m.quota AS varchar(20)) END"
+                " ELSE m.address || '@' || d.name END, CASE WHEN m.id IS NULL THEN ''"
+                " ELSE CAST(m.quota AS varchar(20)) END"
                 " FROM core_user u LEFT JOIN admin_mailbox m ON m.user_id = u.id"
-                " LEFT JOIN admin_domain d ON d.id = m.domain_id ORDER BY u.id",
+                " LEFT JOIN admin_domain d ON d.id = m.domain_id ORDER BY u.username",
                 0, NULL) < 0)
         goto dberr;
     for (i = 0; i < u.nrows && rc == 0; i++)
