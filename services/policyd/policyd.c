@@ -171,7 +171,6 @@ static void pconn_unref(struct pconn *pc)
 struct req {
     struct server_reply *reply;
     struct pconn *pc;
-    struct policy_request pr;
     const char *state, *context, *sender, *recipient, *login, *client, *instance;
     long recipient_count;
     char login_folded[ADDR_MAX + 1];
@@ -183,7 +182,18 @@ struct req {
     long long account_limit, domain_limit; /* -1 = none */
     char rcpt[sizeof(((struct addr *)0)->full)]; /* mailbox_full: the folded recipient */
     long long quota_mb;
+    struct policy_request pr; /* last: its attribute table need not be zeroed */
 };
+
+/* A request, zeroed up to its attribute table (a few kB that decoding fills). */
+static struct req *req_new(void)
+{
+    struct req *r = xmalloc(sizeof(*r));
+
+    memset(r, 0, offsetof(struct req, pr));
+    policy_request_init(&r->pr);
+    return r;
+}
 
 static void run_checks(struct req *r);
 
@@ -819,19 +829,20 @@ static void start_request(struct server_conn *conn, struct req *r)
 
 static long policyd_data(struct server_conn *conn, const char *data, size_t len)
 {
+    static struct req *spare; /* kept when no complete request was waiting */
     size_t pos = 0, max = pd.max_request;
 
     for (;;) {
-        struct req *r = xcalloc(1, sizeof(*r));
+        struct req *r = spare ? spare : req_new();
         const char *err;
         size_t used;
         enum codec_status st;
 
-        policy_request_init(&r->pr);
+        spare = NULL;
         st = policy_decode(data + pos, len - pos, max, &r->pr, &used, &err);
         if (st == CODEC_NEED_MORE) {
             policy_request_free(&r->pr);
-            free(r);
+            spare = r;
             return (long)pos;
         }
         if (st != CODEC_OK) {
