@@ -136,6 +136,14 @@ void admin_rollback(struct admin *a)
     db_rollback(a->db);
 }
 
+int admin_end(struct admin *a, int rc)
+{
+    if (rc == 0)
+        return admin_commit(a);
+    admin_rollback(a);
+    return rc;
+}
+
 bool admin_truthy(const char *s)
 {
     return s != NULL && (strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0 ||
@@ -176,6 +184,21 @@ int admin_parse_bool(struct admin *a, const char *what, const char *s, bool *v)
         }
     }
     return admin_fail(a, ADMIN_EINVAL, "invalid %s value \"%s\" (yes or no)", what, s);
+}
+
+int admin_set_bool(struct admin *a, const char *table, const char *column, const char *what,
+                   const char *text, long long id)
+{
+    struct strbuf sql = STRBUF_INIT;
+    bool b;
+    int rc;
+
+    if ((rc = admin_parse_bool(a, what, text, &b)) != 0)
+        return rc;
+    strbuf_printf(&sql, "UPDATE %s SET %s = $2 WHERE id = $1", table, column);
+    rc = EXEC(a, NULL, sql.data, admin_num(a, id), b ? "1" : "0") < 0 ? ADMIN_EDB : 0;
+    strbuf_free(&sql);
+    return rc;
 }
 
 int admin_parse_limit(struct admin *a, const char *what, const char *s, const char **out)
@@ -459,7 +482,6 @@ static int apply_domain_fields(struct admin *a, const struct admin_domain *d, co
     struct domain_row cur;
     long long quota, defq;
     const char *v = NULL;
-    bool b;
     int rc;
 
     if ((rc = find_domain(a, name, &cur)) != 0)
@@ -483,13 +505,9 @@ static int apply_domain_fields(struct admin *a, const struct admin_domain *d, co
               "UPDATE admin_mailbox SET quota = $2 WHERE domain_id = $1 AND use_domain_quota",
               admin_num(a, id), admin_num(a, defq)) < 0))
         return ADMIN_EDB;
-    if (d->enabled) {
-        if ((rc = admin_parse_bool(a, "enabled", d->enabled, &b)) != 0)
-            return rc;
-        if (EXEC(a, NULL, "UPDATE admin_domain SET enabled = $2 WHERE id = $1", admin_num(a, id),
-                 b ? "1" : "0") < 0)
-            return ADMIN_EDB;
-    }
+    if (d->enabled && (rc = admin_set_bool(a, "admin_domain", "enabled", "enabled", d->enabled,
+                                           id)) != 0)
+        return rc;
     if (d->message_limit) {
         if ((rc = admin_parse_limit(a, "message limit", d->message_limit, &v)) != 0)
             return rc;
@@ -497,20 +515,13 @@ static int apply_domain_fields(struct admin *a, const struct admin_domain *d, co
                  admin_num(a, id), v) < 0)
             return ADMIN_EDB;
     }
-    if (d->enable_dns_checks) {
-        if ((rc = admin_parse_bool(a, "DNS checks", d->enable_dns_checks, &b)) != 0)
-            return rc;
-        if (EXEC(a, NULL, "UPDATE admin_domain SET enable_dns_checks = $2 WHERE id = $1",
-                 admin_num(a, id), b ? "1" : "0") < 0)
-            return ADMIN_EDB;
-    }
-    if (d->enable_dkim) {
-        if ((rc = admin_parse_bool(a, "DKIM", d->enable_dkim, &b)) != 0)
-            return rc;
-        if (EXEC(a, NULL, "UPDATE admin_domain SET enable_dkim = $2 WHERE id = $1",
-                 admin_num(a, id), b ? "1" : "0") < 0)
-            return ADMIN_EDB;
-    }
+    if (d->enable_dns_checks &&
+        (rc = admin_set_bool(a, "admin_domain", "enable_dns_checks", "DNS checks",
+                             d->enable_dns_checks, id)) != 0)
+        return rc;
+    if (d->enable_dkim &&
+        (rc = admin_set_bool(a, "admin_domain", "enable_dkim", "DKIM", d->enable_dkim, id)) != 0)
+        return rc;
     if (d->dkim_selector) {
         size_t i, n = strlen(d->dkim_selector);
         for (i = 0; i < n; i++)

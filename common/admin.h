@@ -50,6 +50,9 @@ struct db *admin_db(struct admin *a);
 int admin_begin(struct admin *a);
 int admin_commit(struct admin *a);
 void admin_rollback(struct admin *a);
+/* End the transaction: commit when rc is 0 (returns the commit's status), else roll back
+ * and return rc. */
+int admin_end(struct admin *a, int rc);
 
 /* ---- domains ---- */
 struct admin_domain {

@@ -549,7 +549,7 @@ static int mailbox_update(struct admin *a, struct mailbox_row *m, const struct a
 {
     const char *mbid = admin_num(a, m->id), *limit;
     long long q, defq;
-    bool use_default, b;
+    bool use_default;
     char full[FULL_SIZE];
     int rc;
 
@@ -573,13 +573,10 @@ static int mailbox_update(struct admin *a, struct mailbox_row *m, const struct a
                  admin_num(a, m->id), limit) < 0)
             return ADMIN_EDB;
     }
-    if (acc->send_only) {
-        if ((rc = admin_parse_bool(a, "send-only", acc->send_only, &b)) != 0)
-            return rc;
-        if (EXEC(a, NULL, "UPDATE admin_mailbox SET is_send_only = $2 WHERE id = $1",
-                 admin_num(a, m->id), b ? "1" : "0") < 0)
-            return ADMIN_EDB;
-    }
+    if (acc->send_only &&
+        (rc = admin_set_bool(a, "admin_mailbox", "is_send_only", "send-only", acc->send_only,
+                             m->id)) != 0)
+        return rc;
     return EXEC(a, NULL, "UPDATE admin_mailbox SET last_modification = $2 WHERE id = $1",
                 admin_num(a, m->id), db_now(a->db)) < 0
                ? ADMIN_EDB

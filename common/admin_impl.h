@@ -37,6 +37,9 @@ int admin_log(struct admin *a, const char *level, const char *fmt, ...)
 /* Parse helpers: 0 or an error code with the message set, naming what. */
 int admin_parse_uint(struct admin *a, const char *what, const char *s, long long *v);
 int admin_parse_bool(struct admin *a, const char *what, const char *s, bool *v);
+/* UPDATE table SET column = <the boolean text> WHERE id = id: 0, EINVAL naming what, or EDB. */
+int admin_set_bool(struct admin *a, const char *table, const char *column, const char *what,
+                   const char *text, long long id);
 /* "" or "none" -> NULL (no limit), else the number as text in *out. */
 int admin_parse_limit(struct admin *a, const char *what, const char *s, const char **out);
 bool admin_cell_true(const char *cell);

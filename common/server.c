@@ -74,6 +74,7 @@ struct server {
     bool stopping, limit_logged;
     void *state;
     server_reload_cb *reload;
+    const char *reload_path; /* server_set_reload_conf */
     const char *(*validate_tag)(const char *tag);
 };
 
@@ -467,6 +468,23 @@ void server_shutdown(struct server *srv)
     evtimer_add(srv->grace_ev, &grace);
 }
 
+/* The daemons' SIGHUP: reread the file and apply [section] debug; the rest needs a restart. */
+static void reload_debug(struct server *srv)
+{
+    char *err = NULL;
+    struct conf *fresh = conf_load(srv->reload_path, &err);
+
+    if (fresh == NULL) {
+        log_error("reload: %s: keeping the running configuration", err);
+        free(err);
+        return;
+    }
+    log_set_debug(conf_bool(fresh, srv->section, "debug"));
+    log_info("reloaded %s (only [%s] debug changes without a restart)", srv->reload_path,
+             srv->section);
+    conf_free(&fresh);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     struct server *srv = arg;
@@ -475,6 +493,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     if (sig == SIGHUP) {
         if (srv->reload != NULL)
             srv->reload(srv, srv->state);
+        else if (srv->reload_path != NULL)
+            reload_debug(srv);
         return;
     }
     server_shutdown(srv);
@@ -507,6 +527,11 @@ struct server *server_new_tagged(const struct conf *conf, const char *section,
 void server_set_reload(struct server *srv, server_reload_cb *cb)
 {
     srv->reload = cb;
+}
+
+void server_set_reload_conf(struct server *srv, const char *conf_path)
+{
+    srv->reload_path = conf_path;
 }
 
 static void drop_privileges(struct server *srv)

@@ -58,6 +58,9 @@ struct server *server_new_tagged(const struct conf *conf, const char *section,
                                  const char *(*validate_tag)(const char *tag));
 void server_free(struct server **server);
 void server_set_reload(struct server *server, server_reload_cb *cb);
+/* The usual SIGHUP instead: reread conf_path and apply [section] debug (the rest of the
+ * settings need a restart). */
+void server_set_reload_conf(struct server *server, const char *conf_path);
 /* Drop privileges, fork workers, run until SIGTERM. Returns the exit status. */
 int server_run(struct server *server, server_worker_init_cb *init);
 

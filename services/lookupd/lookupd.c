@@ -213,25 +213,6 @@ static void *worker_init(struct server *srv, struct event_base *base)
     return &ld;
 }
 
-static void reload(struct server *srv, void *state)
-{
-    char *err = NULL;
-    struct conf *fresh = conf_load(ld.conf_path, &err);
-
-    (void)srv;
-    (void)state;
-    if (fresh == NULL) {
-        log_error("reload: %s: keeping the running configuration", err);
-        free(err);
-        return;
-    }
-    /* what can change without a restart: the debug level */
-    log_set_debug(conf_bool(fresh, "lookupd", "debug"));
-    log_info("reloaded %s (listeners, database and cache settings need a restart)",
-             ld.conf_path);
-    conf_free(&fresh);
-}
-
 static const struct server_protocol lookupd_proto = {lookupd_data, NULL};
 
 int main(int argc, char **argv)
@@ -263,7 +244,7 @@ int main(int argc, char **argv)
     log_set_debug(conf_bool(ld.conf, "lookupd", "debug"));
     map_config_load(&ld.maps, ld.conf);
     srv = server_new_tagged(ld.conf, "lookupd", &lookupd_proto, validate_tag);
-    server_set_reload(srv, reload);
+    server_set_reload_conf(srv, ld.conf_path);
     rc = server_run(srv, worker_init);
     cache_free(&ld.cache);
     store_close(&ld.store);

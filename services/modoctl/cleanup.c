@@ -101,10 +101,7 @@ int cleanup_command(const struct conf *conf, int argc, char **argv)
         } else {
             rc = inactive(a, del, dry_run, silent, verbose);
         }
-        if (rc == 0)
-            rc = admin_commit(a);
-        else
-            admin_rollback(a);
+        rc = admin_end(a, rc);
     }
     if (rc != 0)
         fprintf(stderr, "modoctl: %s\n", admin_error(a));

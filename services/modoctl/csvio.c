@@ -248,10 +248,11 @@ static int import_file(struct import *im, const char *path)
     }
     rc = import_text(im, text, len);
     free(text);
-    if (rc == 0 && (rc = admin_commit(im->a)) != 0)
+    if (rc == 0 && (rc = admin_end(im->a, 0)) != 0) /* the commit failed */
         fprintf(stderr, "modoctl: %s: %s\n", path, admin_error(im->a));
-    if (rc != 0) {
+    else if (rc != 0)
         admin_rollback(im->a);
+    if (rc != 0) {
         fprintf(stderr, "modoctl: %s: nothing imported\n", path);
         return rc;
     }

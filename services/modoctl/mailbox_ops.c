@@ -51,10 +51,7 @@ static int record(struct run *r, const char *op_id, bool drop, const char *level
     rc = admin_op_finish(r->a, op_id, drop, level, message);
     if (rc == 0 && strcmp(level, "CRITICAL") == 0)
         rc = admin_op_alarm(r->a, op_id, alarm_mailbox, alarm_domain, message);
-    if (rc == 0)
-        return admin_commit(r->a);
-    admin_rollback(r->a);
-    return rc;
+    return admin_end(r->a, rc);
 }
 
 static int do_rename(struct run *r, const char *id, const char *old, const char *mbid,

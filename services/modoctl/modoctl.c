@@ -196,13 +196,8 @@ static int db_upgrade(struct store *store, const struct conf *conf)
 
     if (a == NULL)
         return EXIT_TEMPFAIL;
-    if ((rc = admin_begin(a)) == 0) {
-        rc = admin_upgrade_columns(a, stdout);
-        if (rc == 0)
-            rc = admin_commit(a);
-        else
-            admin_rollback(a);
-    }
+    if ((rc = admin_begin(a)) == 0)
+        rc = admin_end(a, admin_upgrade_columns(a, stdout));
     if (rc != 0)
         fprintf(stderr, "modoctl: %s\n", admin_error(a));
     close_admin(&a);

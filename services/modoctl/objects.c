@@ -351,12 +351,8 @@ int objects_command(const struct conf *conf, int argc, char **argv)
     if (write && (rc = admin_begin(a)) != 0)
         goto out;
     rc = run(a, conf, c, &o);
-    if (write) {
-        if (rc == 0)
-            rc = admin_commit(a);
-        else
-            admin_rollback(a);
-    }
+    if (write)
+        rc = admin_end(a, rc);
 out:
     if (rc != 0)
         fprintf(stderr, "modoctl: %s\n", admin_error(a));

@@ -937,23 +937,6 @@ static void *worker_init(struct server *srv, struct event_base *base)
     return &pd;
 }
 
-static void reload(struct server *srv, void *state)
-{
-    char *err = NULL;
-    struct conf *fresh = conf_load(pd.conf_path, &err);
-
-    (void)srv;
-    (void)state;
-    if (fresh == NULL) {
-        log_error("reload: %s: keeping the running configuration", err);
-        free(err);
-        return;
-    }
-    log_set_debug(conf_bool(fresh, "policyd", "debug"));
-    log_info("reloaded %s (only debug changes without a restart)", pd.conf_path);
-    conf_free(&fresh);
-}
-
 static const struct server_protocol policyd_proto = {policyd_open_data, policyd_close};
 
 int main(int argc, char **argv)
@@ -1015,7 +998,7 @@ int main(int argc, char **argv)
     pd.rate_action = conf_str(pd.conf, "policyd", "rate_limit_action");
     pd.rate_prefix = conf_str(pd.conf, "redis", "prefix");
     srv = server_new(pd.conf, "policyd", &policyd_proto);
-    server_set_reload(srv, reload);
+    server_set_reload_conf(srv, pd.conf_path);
     rc = server_run(srv, worker_init);
     if (pd.midnight_ev != NULL)
         event_free(pd.midnight_ev);
