@@ -24,7 +24,12 @@ fi
 services_cleanup() {
     set +e
     if [ -n "${POSTFIX_DIR:-}" ] && [ -f "$POSTFIX_DIR/etc/main.cf" ]; then
-        postfix -c "$POSTFIX_DIR/etc" stop >/dev/null 2>&1
+        # a stuck Postfix (its log service, after a reload) must not hang the test run
+        if ! timeout 30 postfix -c "$POSTFIX_DIR/etc" stop >/dev/null 2>&1; then
+            pkill -KILL -f "$POSTFIX_DIR/etc" 2>/dev/null
+            [ -f "$POSTFIX_DIR/queue/pid/master.pid" ] &&
+                kill -KILL "$(tr -d ' ' <"$POSTFIX_DIR/queue/pid/master.pid")" 2>/dev/null
+        fi
     fi
     if [ -n "${DOVECOT_CONF:-}" ]; then
         doveadm -c "$DOVECOT_CONF" stop >/dev/null 2>&1
