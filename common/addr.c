@@ -5,6 +5,7 @@
 
 #include <idn2.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -176,6 +177,14 @@ int addr_parse_flags(const char *in, size_t len, struct addr *out, int flags,
         return -1;
     }
     llen = (size_t)(at - in);
+    if ((flags & ADDR_ALLOW_EMPTY_LOCAL) && (llen == 0 || (llen == 2 && memcmp(in, "\"\"", 2) == 0))) {
+        /* "@domain" or '""@domain': Postfix's null local part (mail to @domain) */
+        out->local[0] = '\0';
+        if (addr_fold_domain_flags(at + 1, len - llen - 1, out->domain, flags, error_r) < 0)
+            return -1;
+        snprintf(out->full, sizeof(out->full), "\"\"@%s", out->domain);
+        return 0;
+    }
     if (llen == 0) {
         *error_r = "empty local part";
         return -1;

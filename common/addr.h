@@ -41,6 +41,11 @@ int addr_parse(const char *in, size_t len, struct addr *out, const char **error_
  * for databases that store internationalized names as U-labels.
  */
 #define ADDR_KEEP_UNICODE 1
+/*
+ * Accept an empty local part, "@domain" or '""@domain' (Postfix's external form, as
+ * cleanup sends it): local is "" and full is '""@domain'.
+ */
+#define ADDR_ALLOW_EMPTY_LOCAL 2
 int addr_fold_domain_flags(const char *in, size_t len, char *out, int flags,
                            const char **error_r);
 int addr_parse_flags(const char *in, size_t len, struct addr *out, int flags,

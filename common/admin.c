@@ -22,10 +22,55 @@ struct admin *admin_new(struct db *db, const struct conf *conf)
     return a;
 }
 
+static void clear_limits(struct admin *a)
+{
+    size_t i;
+
+    for (i = 0; i < a->nlimits; i++)
+        free(a->limits[i].name);
+    free(a->limits);
+    a->limits = NULL;
+    a->nlimits = 0;
+}
+
+int admin_note_limit(struct admin *a, const char *table, long long id, const char *name,
+                     const char *new_value)
+{
+    struct db_result r;
+    struct strbuf sql = STRBUF_INIT;
+    const char *cell;
+    long long old_limit;
+
+    strbuf_printf(&sql, "SELECT message_limit FROM %s WHERE id = $1", table);
+    if (EXEC(a, &r, sql.data, admin_num(a, id)) < 0) {
+        strbuf_free(&sql);
+        return ADMIN_EDB;
+    }
+    strbuf_free(&sql);
+    cell = r.nrows > 0 ? db_cell(&r, 0, 0) : NULL;
+    old_limit = cell ? atoll(cell) : -1;
+    db_result_free(&r);
+    if (old_limit == (new_value ? atoll(new_value) : -1))
+        return 0;
+    a->limits = xrealloc(a->limits, (a->nlimits + 1) * sizeof(*a->limits));
+    a->limits[a->nlimits].name = xstrdup(name);
+    a->limits[a->nlimits].old_limit = old_limit;
+    a->limits[a->nlimits].new_limit = new_value ? atoll(new_value) : -1;
+    a->nlimits++;
+    return 0;
+}
+
+const struct admin_limit *admin_limit_changes(const struct admin *a, size_t *n)
+{
+    *n = a->nlimits;
+    return a->limits;
+}
+
 void admin_free(struct admin **ap)
 {
     if (*ap == NULL)
         return;
+    clear_limits(*ap);
     free((*ap)->error);
     free(*ap);
     *ap = NULL;
@@ -118,6 +163,7 @@ int admin_log(struct admin *a, const char *level, const char *fmt, ...)
 
 int admin_begin(struct admin *a)
 {
+    clear_limits(a);
     return db_begin(a->db) < 0 ? admin_dbfail(a) : 0;
 }
 
@@ -138,9 +184,11 @@ void admin_rollback(struct admin *a)
 
 int admin_end(struct admin *a, int rc)
 {
-    if (rc == 0)
-        return admin_commit(a);
-    admin_rollback(a);
+    if (rc == 0 && (rc = admin_commit(a)) == 0)
+        return 0;
+    if (rc != 0)
+        admin_rollback(a);
+    clear_limits(a); /* nothing changed */
     return rc;
 }
 
@@ -509,7 +557,8 @@ static int apply_domain_fields(struct admin *a, const struct admin_domain *d, co
                                            id)) != 0)
         return rc;
     if (d->message_limit) {
-        if ((rc = admin_parse_limit(a, "message limit", d->message_limit, &v)) != 0)
+        if ((rc = admin_parse_limit(a, "message limit", d->message_limit, &v)) != 0 ||
+            (rc = admin_note_limit(a, "admin_domain", id, name, v)) != 0)
             return rc;
         if (EXEC(a, NULL, "UPDATE admin_domain SET message_limit = $2 WHERE id = $1",
                  admin_num(a, id), v) < 0)

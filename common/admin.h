@@ -39,6 +39,18 @@ enum admin_status {
     ADMIN_EEXIST = 5,   /* the object exists already */
 };
 
+/*
+ * The daily limits the last committed transaction changed (message_limit of a domain or a
+ * mailbox): Modoboa's post_save adjusts the Redis counter of each by new - old (by new
+ * when there was none; deletes it when there is none now), and so must whoever changes a
+ * limit. -1 stands for no limit.
+ */
+struct admin_limit {
+    char *name; /* domain name or mailbox address: the counter's field */
+    long long old_limit, new_limit;
+};
+const struct admin_limit *admin_limit_changes(const struct admin *a, size_t *n);
+
 struct admin *admin_new(struct db *db, const struct conf *conf);
 void admin_free(struct admin **a);
 const char *admin_error(const struct admin *a);

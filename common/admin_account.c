@@ -567,7 +567,8 @@ static int mailbox_update(struct admin *a, struct mailbox_row *m, const struct a
             return ADMIN_EDB;
     }
     if (acc->message_limit) {
-        if ((rc = admin_parse_limit(a, "message limit", acc->message_limit, &limit)) != 0)
+        if ((rc = admin_parse_limit(a, "message limit", acc->message_limit, &limit)) != 0 ||
+            (rc = admin_note_limit(a, "admin_mailbox", m->id, full, limit)) != 0)
             return rc;
         if (EXEC(a, NULL, "UPDATE admin_mailbox SET message_limit = $2 WHERE id = $1",
                  admin_num(a, m->id), limit) < 0)

@@ -15,7 +15,16 @@ struct admin {
     char *error;
     char nums[16][24];
     unsigned next_num;
+    struct admin_limit *limits; /* daily limits changed in the transaction */
+    size_t nlimits;
 };
+
+/*
+ * A daily limit changes from what the row of table id has now to new_value (NULL: none):
+ * remember it for admin_limit_changes(). 0 or ADMIN_EDB.
+ */
+int admin_note_limit(struct admin *a, const char *table, long long id, const char *name,
+                     const char *new_value);
 
 /* The database failed: ADMIN_EDB with its message. */
 int admin_dbfail(struct admin *a);

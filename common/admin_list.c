@@ -4,6 +4,7 @@
  * Column names carry a type suffix for JSON: ":b" boolean, ":i" integer,
  * ":l" comma-separated list (printed as an array); no suffix is a string.
  */
+#include "addr.h"
 #include "admin_impl.h"
 #include "strbuf.h"
 
@@ -248,6 +249,33 @@ int admin_list(struct admin *a, const char *what, const char *filter, enum admin
     return 0;
 }
 
+/*
+ * The other spelling of a name (a domain, or an address's domain): U-labels for one in
+ * A-labels ("xn--"), A-labels for one in UTF-8. False when there is none.
+ */
+static bool other_spelling(const char *name, char *out, size_t size)
+{
+    const char *at = strrchr(name, '@'), *dom = at ? at + 1 : name, *err, *p;
+    char conv[ADDR_MAX_DOMAIN + 1];
+    bool utf8 = false;
+    size_t llen = (size_t)(dom - name);
+
+    for (p = dom; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            utf8 = true;
+    if (utf8) {
+        if (addr_fold_domain(dom, strlen(dom), conv, &err) < 0)
+            return false;
+    } else if (addr_domain_unicode(dom, conv, sizeof(conv)) != 1) {
+        return false;
+    }
+    if (llen + strlen(conv) + 1 > size)
+        return false;
+    memcpy(out, name, llen);
+    strcpy(out + llen, conv);
+    return strcmp(out, name) != 0;
+}
+
 int admin_show(struct admin *a, const char *what, const char *name, enum admin_format f,
                FILE *out)
 {
@@ -263,8 +291,15 @@ int admin_show(struct admin *a, const char *what, const char *name, enum admin_f
     if ((rc = query(a, v, v->key, name, &r)) != 0)
         return rc;
     if (r.nrows == 0) {
+        /* an internationalized domain is stored in one spelling and may be typed in the other */
+        char other[ADDR_MAX + 1];
         db_result_free(&r);
-        return admin_fail(a, ADMIN_ENOENT, "%s %s: not found", what, name);
+        if (other_spelling(name, other, sizeof(other)) && (rc = query(a, v, v->key, other, &r)) != 0)
+            return rc;
+        if (r.nrows == 0) {
+            db_result_free(&r);
+            return admin_fail(a, ADMIN_ENOENT, "%s %s: not found", what, name);
+        }
     }
     if (f == ADMIN_JSON) {
         fputs("{", out);

@@ -11,15 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 #define SEC 1000LL
+/* starts the stand-in value of a line too long for libinih (see conf_reader) */
+#define LONG_VALUE_MARK '\x01'
 #define DAY (86400LL * SEC)
 
 /* Settings shared by every daemon section: how it listens and runs. */
 #define SERVER_SETTINGS(sec, listen_def)                                                           \
     {sec, "listen", CONF_STRING, listen_def, 0, 0, NULL,                                            \
      "space-separated endpoints: inet:HOST:PORT, unix:PATH, fd:N or systemd"},                      \
-    {sec, "socket_mode", CONF_STRING, "0660", 0, 0, NULL, "mode of unix sockets (octal)"},          \
+    {sec, "socket_mode", CONF_MODE, "0660", 0, 07777, NULL, "mode of unix sockets (octal)"},        \
     {sec, "socket_owner", CONF_STRING, "", 0, 0, NULL, "owner[:group] of unix sockets"},            \
     {sec, "user", CONF_STRING, "", 0, 0, NULL,                                                     \
      "drop privileges to this user after binding (required when started as root)"},                \
@@ -29,7 +33,14 @@
     {sec, "idle_timeout", CONF_DURATION, "300s", 1 * SEC, DAY, NULL,                               \
      "close a connection idle this long"},                                                         \
     {sec, "max_request", CONF_INT, "10000", 64, 1048576, NULL,                                     \
-     "largest request accepted, in bytes"},                                                        \
+     "largest request accepted, in bytes, however it is split across reads"},                      \
+    {sec, "request_timeout", CONF_DURATION, "10s", 100, 3600 * SEC, NULL,                          \
+     "close a connection that takes longer than this to send one complete request"},              \
+    {sec, "max_pending", CONF_INT, "1000", 1, 1000000, NULL,                                       \
+     "replies a connection may have outstanding (being answered, or not yet read by the"          \
+     " client) before its further requests are left unread"},                                     \
+    {sec, "max_output", CONF_INT, "1048576", 4096, 1073741824, NULL,                               \
+     "bytes of replies a client may leave unread before its further requests are left unread"},   \
     {sec, "log", CONF_ENUM, "syslog", 0, 0, "syslog|stderr", "where diagnostics go"},              \
     {sec, "debug", CONF_BOOL, "no", 0, 0, NULL, "log one line per request"}
 
@@ -47,7 +58,11 @@ static const struct conf_setting conf_table[] = {
     {"database", "busy_timeout", CONF_DURATION, "1s", 0, 60 * SEC, NULL,
      "SQLite busy timeout"},
     {"database", "reconnect_max", CONF_DURATION, "10s", 100, 600 * SEC, NULL,
-     "longest wait between PostgreSQL reconnection attempts"},
+     "longest wait between PostgreSQL reconnection attempts (while questions wait, one is"
+     " made at least every 250 ms)"},
+    {"database", "max_queue", CONF_INT, "10000", 1, 10000000, NULL,
+     "PostgreSQL questions waiting for a connection, per process; more fail at once"
+     " (a temporary failure)"},
 
     {"redis", "address", CONF_STRING, "", 0, 0, NULL,
      "HOST:PORT or unix:PATH of the shared L2 cache; empty disables Redis"},
@@ -179,6 +194,9 @@ struct conf {
     const char *file;
     char *error;
     bool seen[CONF_COUNT];
+    int line;          /* of the line being parsed */
+    char **long_values; /* values of lines too long for libinih, by index */
+    size_t nlong;
 };
 
 int conf_parse_bool(const char *s, bool *v, const char **error_r)
@@ -294,6 +312,15 @@ static const char *conf_set(struct conf *conf, size_t i, const char *value, cons
         if (!enum_contains(s->choices, value))
             return "not one of the allowed values";
         break;
+    case CONF_MODE: {
+        char *end;
+        if (value[0] < '0' || value[0] > '7' || strlen(value) > 5)
+            return "not an octal file mode (like 0660)";
+        num = strtoll(value, &end, 8);
+        if (*end != '\0' || num > s->max)
+            return "not an octal file mode (like 0660)";
+        break;
+    }
     }
     free(conf->values[i].raw);
     free(conf->values[i].origin);
@@ -358,7 +385,15 @@ static int conf_ini_handler(void *user, const char *section, const char *name, c
         return 0;
     }
     conf->seen[i] = true;
-    err = conf_set(conf, i, value, conf->file);
+    if (value[0] == LONG_VALUE_MARK) { /* a line longer than libinih's buffer: see conf_reader */
+        size_t k = (size_t)strtoul(value + 1, NULL, 10);
+        value = k < conf->nlong ? conf->long_values[k] : "";
+    }
+    {
+        char origin[1024];
+        snprintf(origin, sizeof(origin), "%s:%d", conf->file, conf->line);
+        err = conf_set(conf, i, value, origin);
+    }
     if (err != NULL) {
         struct strbuf sb = STRBUF_INIT;
         strbuf_printf(&sb, "[%s] %s: %s: \"%s\"", section, name, err, value);
@@ -370,6 +405,89 @@ static int conf_ini_handler(void *user, const char *section, const char *name, c
         return 0;
     }
     return 1;
+}
+
+/*
+ * libinih reads lines into a fixed buffer (INI_MAX_LINE, 200 bytes in Debian's build) and
+ * would cut a longer line into several, misnumbering every line after it. This reader
+ * hands it whole lines: a line too long for the buffer becomes "key = <mark><index>", its
+ * value (trimmed, inline comment removed, as libinih would) kept aside for the handler.
+ */
+struct conf_reader {
+    struct conf *conf;
+    FILE *fp;         /* a file, */
+    const char *text; /* or a string */
+    char *buf;
+    size_t cap;
+};
+
+static bool conf_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+static char *conf_reader(char *str, int num, void *stream)
+{
+    struct conf_reader *rd = stream;
+    struct conf *conf = rd->conf;
+    ssize_t n;
+    size_t keylen;
+    char *sep, *v, *end;
+
+    if (rd->fp != NULL) {
+        n = getline(&rd->buf, &rd->cap, rd->fp);
+        if (n < 0)
+            return NULL;
+    } else {
+        const char *nl;
+        if (*rd->text == '\0')
+            return NULL;
+        nl = strchr(rd->text, '\n');
+        n = nl ? nl - rd->text + 1 : (ssize_t)strlen(rd->text);
+        if ((size_t)n + 1 > rd->cap) {
+            rd->cap = (size_t)n + 1;
+            rd->buf = xrealloc(rd->buf, rd->cap);
+        }
+        memcpy(rd->buf, rd->text, (size_t)n);
+        rd->buf[n] = '\0';
+        rd->text += n;
+    }
+    conf->line++;
+    if (memchr(rd->buf, '\0', (size_t)n) != NULL) {
+        snprintf(str, (size_t)num, "\x02 NUL byte\n"); /* a syntax error on this line */
+        return str;
+    }
+    if (n < num - 1 || (n == num - 1 && rd->buf[n - 1] == '\n')) {
+        memcpy(str, rd->buf, (size_t)n + 1);
+        return str;
+    }
+    /* too long: comments and blank-led continuations keep their meaning, key = value too */
+    v = rd->buf + strspn(rd->buf, " \t");
+    if (*v == ';' || *v == '#') {
+        snprintf(str, (size_t)num, ";\n");
+        return str;
+    }
+    sep = strpbrk(v, "=:");
+    keylen = sep ? (size_t)(sep - rd->buf) : 0;
+    if (sep == NULL || keylen + 24 > (size_t)num) {
+        snprintf(str, (size_t)num, "\x02 line too long\n");
+        return str;
+    }
+    v = sep + 1;
+    for (end = v; *end != '\0'; end++) /* inline comment: ';' after whitespace */
+        if (*end == ';' && end > v && conf_space(end[-1]))
+            break;
+    *end = '\0';
+    while (conf_space(*v))
+        v++;
+    while (end > v && conf_space(end[-1]))
+        *--end = '\0';
+    conf->long_values = xrealloc(conf->long_values, (conf->nlong + 1) * sizeof(char *));
+    conf->long_values[conf->nlong] = xstrdup(v);
+    snprintf(str, (size_t)num, "%.*s= %c%zu\n", (int)keylen, rd->buf, LONG_VALUE_MARK,
+             conf->nlong);
+    conf->nlong++;
+    return str;
 }
 
 static struct conf *conf_finish(struct conf *conf, const char *name, int rc, char **error_r)
@@ -394,9 +512,19 @@ static struct conf *conf_finish(struct conf *conf, const char *name, int rc, cha
     return NULL;
 }
 
+static int conf_parse(struct conf *conf, FILE *fp, const char *text)
+{
+    struct conf_reader rd = {conf, fp, text, NULL, 0};
+    int rc = ini_parse_stream(conf_reader, &rd, conf_ini_handler, conf);
+
+    free(rd.buf);
+    return rc;
+}
+
 struct conf *conf_load(const char *path, char **error_r)
 {
     struct conf *conf = conf_defaults();
+    struct stat st;
     FILE *fp;
     int rc;
 
@@ -404,7 +532,16 @@ struct conf *conf_load(const char *path, char **error_r)
     fp = fopen(path, "r");
     if (fp == NULL)
         return conf_finish(conf, path, -1, error_r);
-    rc = ini_parse_file(fp, conf_ini_handler, conf);
+    if (fstat(fileno(fp), &st) == 0 && !S_ISREG(st.st_mode)) {
+        struct strbuf sb = STRBUF_INIT;
+        fclose(fp);
+        strbuf_printf(&sb, "%s: cannot read: %s; give the path of modo.conf", path,
+                      S_ISDIR(st.st_mode) ? "it is a directory" : "not a regular file");
+        *error_r = strbuf_steal(&sb);
+        conf_free(&conf);
+        return NULL;
+    }
+    rc = conf_parse(conf, fp, NULL);
     fclose(fp);
     return conf_finish(conf, path, rc, error_r);
 }
@@ -415,7 +552,7 @@ struct conf *conf_load_string(const char *name, const char *text, char **error_r
     int rc;
 
     conf->file = name;
-    rc = ini_parse_string(text, conf_ini_handler, conf);
+    rc = conf_parse(conf, NULL, text);
     return conf_finish(conf, name, rc, error_r);
 }
 
@@ -431,6 +568,9 @@ void conf_free(struct conf **confp)
         free(conf->values[i].origin);
     }
     free(conf->error);
+    for (i = 0; i < conf->nlong; i++)
+        free(conf->long_values[i]);
+    free(conf->long_values);
     free(conf);
     *confp = NULL;
 }
@@ -441,7 +581,8 @@ static size_t conf_index(const char *section, const char *name, enum conf_type t
 
     for (i = 0; i < CONF_COUNT; i++)
         if (strcmp(conf_table[i].section, section) == 0 && strcmp(conf_table[i].name, name) == 0) {
-            if (conf_table[i].type != type && !(type == CONF_STRING))
+            if (conf_table[i].type != type && !(type == CONF_STRING) &&
+                !(type == CONF_INT && conf_table[i].type == CONF_MODE))
                 log_panic("setting [%s] %s read with the wrong type", section, name);
             return i;
         }
@@ -475,7 +616,8 @@ const char *conf_origin(const struct conf *conf, const char *section, const char
 
 void conf_print_reference(FILE *fp)
 {
-    static const char *const types[] = {"string", "integer", "boolean", "duration", "enum"};
+    static const char *const types[] = {"string", "integer", "boolean", "duration", "enum",
+                                        "octal mode"};
     const char *section = "";
     size_t i;
 

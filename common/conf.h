@@ -8,7 +8,11 @@
  *
  * Types: string, integer (with bounds), boolean (yes/no/true/false/on/off/1/0),
  * duration (a number with unit ms, s, m, h or d; a bare number is seconds;
- * stored in milliseconds) and enum (one word of a '|' list).
+ * stored in milliseconds), enum (one word of a '|' list) and mode (a file mode in octal,
+ * 0000 to 7777; read with conf_int).
+ *
+ * Lines may be of any length (libinih's own limit is worked around). A value's origin
+ * is "file:line", so later checks (a socket owner that does not exist) can name it.
  */
 #ifndef MODO_CONF_H
 #define MODO_CONF_H
@@ -16,7 +20,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-enum conf_type { CONF_STRING, CONF_INT, CONF_BOOL, CONF_DURATION, CONF_ENUM };
+enum conf_type { CONF_STRING, CONF_INT, CONF_BOOL, CONF_DURATION, CONF_ENUM, CONF_MODE };
 
 struct conf_setting {
     const char *section;
@@ -46,7 +50,7 @@ const char *conf_str(const struct conf *conf, const char *section, const char *n
 long long conf_int(const struct conf *conf, const char *section, const char *name);
 bool conf_bool(const struct conf *conf, const char *section, const char *name);
 long long conf_ms(const struct conf *conf, const char *section, const char *name);
-/* Where the value came from: "default" or the file's name (libinih gives no line to a value). */
+/* Where the value came from: "default", or "file:line". */
 const char *conf_origin(const struct conf *conf, const char *section, const char *name);
 
 /* Value parsers shared with other modules; 0 on success, -1 with *error_r. */

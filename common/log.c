@@ -35,9 +35,24 @@ bool log_debug_enabled(void)
 __attribute__((format(printf, 3, 0))) static void log_emit(int prio, const char *label,
                                                          const char *fmt, va_list ap)
 {
-    char msg[2048];
+    char raw[2048], msg[2048 * 4];
+    size_t i, o = 0;
 
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
+    /* control bytes (a client's "\n" in a key) must not forge log lines: escape them */
+    for (i = 0; raw[i] != '\0' && o + 5 < sizeof(msg); i++) {
+        unsigned char c = (unsigned char)raw[i];
+        if (c < 0x20 || c == 0x7f) {
+            static const char hex[] = "0123456789abcdef";
+            msg[o++] = '\\';
+            msg[o++] = 'x';
+            msg[o++] = hex[c >> 4];
+            msg[o++] = hex[c & 15];
+        } else {
+            msg[o++] = (char)c;
+        }
+    }
+    msg[o] = '\0';
     if (log_to == LOG_TARGET_SYSLOG) {
         if (label[0])
             syslog(prio, "%s: %s", label, msg);

@@ -13,6 +13,7 @@
 #include "store.h"
 #include "strbuf.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,12 +29,14 @@ const char *map_form_describe(enum map_form f)
     return "?";
 }
 
-#define MAX_FORMS 16
+/* a few address forms, then the domain and every parent of it (a label is >= 2 bytes) */
+#define MAX_FORMS (8 + 2 * (ADDR_MAX_DOMAIN / 2 + 1))
 
+/* A step's key points into the request (the address, its forms, a suffix of the domain). */
 struct form_step {
     enum store_question q;
     enum map_form form;
-    char key[ADDR_MAX + 2];
+    const char *key;
 };
 
 struct request {
@@ -94,13 +97,11 @@ int map_by_name(const struct map_config *mc, const char *name, size_t len)
 
 static void add_step(struct request *r, enum store_question q, enum map_form form, const char *key)
 {
-    size_t len = strlen(key);
-
-    if (r->nsteps == MAX_FORMS || len >= sizeof(r->steps[0].key))
-        return;
+    if (r->nsteps == MAX_FORMS) /* cannot happen: MAX_FORMS covers every label of a domain */
+        log_panic("maps: more than %d key forms", MAX_FORMS);
     r->steps[r->nsteps].q = q;
     r->steps[r->nsteps].form = form;
-    memcpy(r->steps[r->nsteps].key, key, len + 1);
+    r->steps[r->nsteps].key = key;
     r->nsteps++;
 }
 
@@ -123,18 +124,13 @@ static bool has_extension(const struct request *r)
     return r->ext[0] != '\0';
 }
 
-/* Parent domains of d: "a.b.c" -> "b.c", "c" (with a leading dot when dotted). */
+/* Every parent domain of d (r->a.domain): "a.b.c" -> "b.c", "c" (".b.c", ".c" when dotted). */
 static void add_parents(struct request *r, enum store_question q, const char *domain, bool dotted)
 {
     const char *p = domain;
-    char key[ADDR_MAX_DOMAIN + 2];
 
     while ((p = strchr(p, '.')) != NULL) {
-        if (dotted)
-            snprintf(key, sizeof(key), "%s", p);
-        else
-            snprintf(key, sizeof(key), "%s", p + 1);
-        add_step(r, q, MAP_FORM_PARENT, key);
+        add_step(r, q, MAP_FORM_PARENT, dotted ? p : p + 1);
         p++;
     }
 }
@@ -142,32 +138,30 @@ static void add_parents(struct request *r, enum store_question q, const char *do
 /* Build the key forms; returns false when the key can never match (answer not found). */
 static bool build_forms(struct request *r, const char *key, size_t len)
 {
-    char domain[ADDR_MAX_DOMAIN + 1], noext[sizeof(((struct addr *)0)->full)],
-        atdom[ADDR_MAX_DOMAIN + 2];
     const char *err = NULL, *ext;
-    bool is_addr = addr_is_address(key, len);
+    const char *domain = r->a.domain, *noext = r->noext;
+    bool is_addr = addr_is_address(key, len), null_local;
     size_t n;
 
     r->is_addr = is_addr;
     if (is_addr) {
-        if (addr_parse_flags(key, len, &r->a, r->addr_flags, &err) < 0)
+        /* "@domain" and '""@domain' are addresses with a null local part (mail to @domain) */
+        if (addr_parse_flags(key, len, &r->a, r->addr_flags | ADDR_ALLOW_EMPTY_LOCAL, &err) < 0)
             return false;
         n = addr_split_extension(r->a.local, &r->mc->delims, &ext);
         memcpy(r->noext_local, r->a.local, n);
         r->noext_local[n] = '\0';
         /* plain copies: this runs for every lookup */
         memcpy(r->ext, ext, strlen(ext) + 1); /* ext is within a.local: it fits */
-        noext_address(r, noext, sizeof(noext));
-        atdom[0] = '@';
-        memcpy(atdom + 1, r->a.domain, strlen(r->a.domain) + 1);
-        memcpy(r->noext, noext, strlen(noext) + 1);
-        memcpy(r->atdomain, atdom, strlen(atdom) + 1);
+        noext_address(r, r->noext, sizeof(r->noext));
+        r->atdomain[0] = '@';
+        memcpy(r->atdomain + 1, r->a.domain, strlen(r->a.domain) + 1);
     } else {
-        if (addr_fold_domain_flags(key, len, domain, r->addr_flags, &err) < 0)
+        if (addr_fold_domain_flags(key, len, r->a.domain, r->addr_flags, &err) < 0)
             return false;
         r->a.local[0] = '\0';
-        memcpy(r->a.domain, domain, strlen(domain) + 1);
     }
+    null_local = is_addr && r->a.local[0] == '\0';
 
     switch (r->kind) {
     case MAP_DOMAINS:
@@ -195,8 +189,9 @@ static bool build_forms(struct request *r, const char *key, size_t len)
         add_step(r, STORE_Q_ALIAS_FORMS, MAP_FORM_FULL, r->a.full);
         return true;
     case MAP_SENDER_LOGIN:
-        /* Modoboa's query uses %u and %d, so Postfix suppresses the @domain form */
-        if (!is_addr)
+        /* Modoboa's query uses %u and %d, so Postfix suppresses the @domain form; a null
+           local part is asked in its external form '""@domain' */
+        if (!is_addr || key[0] == '@') /* "@domain": Postfix's %u suppresses the query */
             return false;
         add_step(r, STORE_Q_SENDER_OWNERS, MAP_FORM_FULL, r->a.full);
         if (has_extension(r))
@@ -228,11 +223,14 @@ static bool build_forms(struct request *r, const char *key, size_t len)
         if (is_addr) {
             add_step(r, STORE_Q_SPLIT_MAILBOX, MAP_FORM_FULL, r->a.full);
             add_step(r, STORE_Q_TRANSPORT, MAP_FORM_FULL, r->a.full);
+            /* a null local part: trivial-rewrite asks '""@domain', then the internal form
+               "@domain" (the split query's %u suppresses it there) */
+            if (null_local)
+                add_step(r, STORE_Q_TRANSPORT, MAP_FORM_FULL, r->atdomain);
             if (has_extension(r)) {
                 add_step(r, STORE_Q_SPLIT_MAILBOX, MAP_FORM_NOEXT, noext);
                 add_step(r, STORE_Q_TRANSPORT, MAP_FORM_NOEXT, noext);
             }
-            snprintf(domain, sizeof(domain), "%s", r->a.domain);
         }
         add_step(r, STORE_Q_TRANSPORT, MAP_FORM_DOMAIN, domain);
         add_parents(r, STORE_Q_TRANSPORT, domain, true);
@@ -265,19 +263,67 @@ static void finish_form(struct request *r, enum map_status status, const char *d
     free(r);
 }
 
+/*
+ * The results already in the answer, so that each address is listed once: a hash set of
+ * (offset, length) into the output, linear in the number of recipients (an alias may have
+ * thousands).
+ */
+struct result_set {
+    size_t cap; /* a power of two, more than twice the entries */
+    struct result_slot {
+        uint32_t hash;
+        bool used;
+        size_t off, len;
+    } *slots;
+};
+
+static uint32_t result_hash(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+/* Is it there already? If not, remember it at off (the caller appends it there). */
+static bool result_seen(struct result_set *set, const struct strbuf *out, const char *s,
+                        size_t len, size_t off)
+{
+    uint32_t h = result_hash(s, len);
+    size_t i = h & (set->cap - 1);
+
+    while (set->slots[i].used) {
+        const struct result_slot *sl = &set->slots[i];
+        if (sl->hash == h && sl->len == len && memcmp(out->data + sl->off, s, len) == 0)
+            return true;
+        i = (i + 1) & (set->cap - 1);
+    }
+    set->slots[i].used = true;
+    set->slots[i].hash = h;
+    set->slots[i].off = off;
+    set->slots[i].len = len;
+    return false;
+}
+
 /* Append one alias result, rewritten as Postfix's mail_addr_map() would. */
 static void append_alias_result(struct request *r, enum map_form form, const char *v,
-                                struct strbuf *out)
+                                struct strbuf *out, struct result_set *set)
 {
     struct strbuf one = STRBUF_INIT;
     const char *at;
-    size_t i, start;
-    bool dup = false;
+    size_t off;
 
-    if (v[0] == '@') /* domain alias: @alias -> @target keeps the local part */
-        strbuf_printf(&one, "%s%s", form == MAP_FORM_NOEXT ? r->noext_local : r->a.local, v);
-    else
+    if (v[0] == '@') { /* domain alias: @alias -> @target keeps the local part */
+        const char *local = form == MAP_FORM_NOEXT ? r->noext_local : r->a.local;
+        /* a null local part is written in external form, as quote_822_local() does */
+        strbuf_printf(&one, "%s%s", local[0] ? local : "\"\"", v);
+    } else {
         strbuf_puts(&one, v);
+    }
     if (form == MAP_FORM_NOEXT && r->mc->propagate_extensions && (at = strrchr(one.data, '@'))) {
         struct strbuf ext = STRBUF_INIT;
         strbuf_append(&ext, one.data, (size_t)(at - one.data));
@@ -287,14 +333,8 @@ static void append_alias_result(struct request *r, enum map_form form, const cha
         one = ext;
     }
     /* the same address twice (self alias + keep-copy forward) is delivered once anyway */
-    for (start = 0, i = 0; i <= out->len; i++) {
-        if (i == out->len || out->data[i] == ',') {
-            if (i - start == one.len && memcmp(out->data + start, one.data, one.len) == 0)
-                dup = true;
-            start = i + 1;
-        }
-    }
-    if (!dup) {
+    off = out->len ? out->len + 1 : 0;
+    if (!result_seen(set, out, one.data, one.len, off)) {
         if (out->len)
             strbuf_putc(out, ',');
         strbuf_append(out, one.data, one.len);
@@ -328,7 +368,11 @@ static void answered(const struct store_answer *ans, void *arg)
     switch (st->q) {
     case STORE_Q_ALIAS_FORMS: {
         static const enum map_form order[] = {MAP_FORM_FULL, MAP_FORM_NOEXT, MAP_FORM_ATDOMAIN};
+        struct result_set set;
         size_t f;
+        for (set.cap = 16; set.cap <= 2 * ans->nrows; set.cap *= 2)
+            ;
+        set.slots = xcalloc(set.cap, sizeof(*set.slots));
         for (f = 0; f < 3 && out.len == 0; f++) {
             const char *want = order[f] == MAP_FORM_FULL    ? r->a.full
                                : order[f] == MAP_FORM_NOEXT ? (has_extension(r) ? r->noext : NULL)
@@ -339,12 +383,13 @@ static void answered(const struct store_answer *ans, void *arg)
                 const char *matched = ans->cells[i * ans->ncols];
                 const char *v = ans->cells[i * ans->ncols + 1];
                 if (matched != NULL && strcmp(matched, want) == 0 && v != NULL && v[0] != '\0') {
-                    append_alias_result(r, order[f], v, &out);
+                    append_alias_result(r, order[f], v, &out, &set);
                     matched_form = order[f];
                     matched_key = want;
                 }
             }
         }
+        free(set.slots);
         break;
     }
     case STORE_Q_SPLIT_MAILBOX:

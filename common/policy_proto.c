@@ -18,16 +18,24 @@ void policy_request_free(struct policy_request *req)
     policy_request_init(req);
 }
 
-/* Find the end of the request: the first "\n\n", or a leading "\n". */
-static const char *request_end(const char *data, size_t len)
+/*
+ * Find the end of the request: the first empty line, "\n" or "\r\n" (a client that ends its
+ * lines with CRLF, as tcp_table clients may). Returns the end of the empty line (its '\n');
+ * *body_r is where the empty line starts.
+ */
+static const char *request_end(const char *data, size_t len, size_t *body_r)
 {
-    size_t i;
+    size_t line = 0; /* start of the current line */
+    const char *nl;
 
-    if (len > 0 && data[0] == '\n')
-        return data;
-    for (i = 1; i < len; i++)
-        if (data[i] == '\n' && data[i - 1] == '\n')
-            return data + i;
+    while (line < len && (nl = memchr(data + line, '\n', len - line)) != NULL) {
+        size_t end = (size_t)(nl - data);
+        if (end == line || (end == line + 1 && data[line] == '\r')) {
+            *body_r = line;
+            return nl;
+        }
+        line = end + 1;
+    }
     return NULL;
 }
 
@@ -36,8 +44,8 @@ enum codec_status policy_decode(const char *data, size_t len, size_t max_request
                                 const char **error_r)
 {
     size_t scan = len < max_request ? len : max_request;
-    const char *end = request_end(data, scan);
-    size_t body, pos;
+    size_t body = 0, pos;
+    const char *end = request_end(data, scan, &body);
 
     policy_request_free(req);
     if (end == NULL) {
@@ -47,8 +55,7 @@ enum codec_status policy_decode(const char *data, size_t len, size_t max_request
         }
         return CODEC_NEED_MORE;
     }
-    *consumed_r = (size_t)(end - data) + 1;
-    body = (size_t)(end - data); /* bytes before the terminating empty line */
+    *consumed_r = (size_t)(end - data) + 1; /* body: the bytes before the empty line */
     if (memchr(data, '\0', body) != NULL) {
         *error_r = "NUL byte in policy request";
         return CODEC_ERROR;

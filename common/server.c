@@ -17,10 +17,13 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -55,6 +58,11 @@ struct server_conn {
     struct server_reply *head, *tail;
     void *data;
     bool closing; /* close once the queued replies are written */
+    bool paused;  /* too many replies outstanding: requests are left unread */
+    bool eof;     /* the client has sent everything (EOF or shutdown(SHUT_WR)) */
+    size_t npending; /* replies reserved and not yet in the output buffer */
+    struct event *req_ev; /* request_timeout: armed while a request is incomplete */
+    struct event *resume_ev; /* no longer overloaded: process the unread requests */
 };
 
 struct server {
@@ -69,9 +77,11 @@ struct server {
     struct event *sig_term, *sig_int, *sig_hup, *grace_ev;
     struct server_conn *conns;
     size_t nconns, max_conns;
-    size_t max_request;
-    long long idle_ms;
+    size_t max_request, max_pending, max_output;
+    long long idle_ms, request_ms;
     bool stopping, limit_logged;
+    bool accept_paused, emfile_logged; /* out of file descriptors: accepting later */
+    struct event *accept_ev;
     void *state;
     server_reload_cb *reload;
     const char *reload_path; /* server_set_reload_conf */
@@ -80,15 +90,23 @@ struct server {
 
 /* ---- listeners ---- */
 
-static int listen_inet(const char *spec)
+/* Each returns the descriptor, or -1 with *why (a static or strerror string). */
+static int listen_inet(const char *spec, const char **why)
 {
     const char *colon = strrchr(spec, ':');
     struct addrinfo hints, *res = NULL, *ai;
     char host[256];
-    int fd = -1, one = 1;
+    int fd = -1, one = 1, gai, err = 0;
 
-    if (colon == NULL || (size_t)(colon - spec) >= sizeof(host))
+    if (colon == NULL || (size_t)(colon - spec) >= sizeof(host)) {
+        *why = "not HOST:PORT";
         return -1;
+    }
+    if (colon[1] == '\0' || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+        atol(colon + 1) > 65535) {
+        *why = "the port must be a number (1 to 65535), not a service name";
+        return -1;
+    }
     memcpy(host, spec, (size_t)(colon - spec));
     host[colon - spec] = '\0';
     if (host[0] == '[') { /* [::1]:port */
@@ -98,40 +116,55 @@ static int listen_inet(const char *spec)
     memset(&hints, 0, sizeof(hints));
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    if (getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res) != 0)
+    if ((gai = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res)) != 0) {
+        *why = gai_strerror(gai);
         return -1;
+    }
     for (ai = res; ai != NULL; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
-        if (fd < 0)
+        if (fd < 0) {
+            err = errno;
             continue;
+        }
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 511) == 0)
             break;
+        err = errno;
         close(fd);
         fd = -1;
     }
     freeaddrinfo(res);
+    if (fd < 0)
+        *why = strerror(err ? err : EADDRNOTAVAIL);
     return fd;
 }
 
-static int listen_unix(const struct server *srv, const char *path)
+static int listen_unix(const struct server *srv, const char *path, const char **why)
 {
+    static char msg[512];
     struct sockaddr_un sun;
     const char *owner = conf_str(srv->conf, srv->section, "socket_owner");
-    mode_t mode = (mode_t)strtol(conf_str(srv->conf, srv->section, "socket_mode"), NULL, 8);
+    mode_t mode = (mode_t)conf_int(srv->conf, srv->section, "socket_mode");
     int fd;
 
-    if (strlen(path) >= sizeof(sun.sun_path))
+    if (strlen(path) >= sizeof(sun.sun_path)) {
+        snprintf(msg, sizeof(msg), "the socket path is %zu bytes; unix sockets allow at most %zu",
+                 strlen(path), sizeof(sun.sun_path) - 1);
+        *why = msg;
         return -1;
+    }
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
     strcpy(sun.sun_path, path);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
+    if (fd < 0) {
+        *why = strerror(errno);
         return -1;
+    }
     unlink(path); /* a stale socket of an earlier run */
     if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 511) < 0 ||
         chmod(path, mode) < 0) {
+        *why = strerror(errno);
         close(fd);
         return -1;
     }
@@ -145,23 +178,36 @@ static int listen_unix(const struct server *srv, const char *path)
         pw = getpwnam(user);
         if (colon != NULL)
             gr = getgrnam(colon + 1);
-        if (pw == NULL || (colon != NULL && gr == NULL) ||
-            chown(path, pw->pw_uid, gr ? gr->gr_gid : pw->pw_gid) < 0) {
+        if (pw == NULL || (colon != NULL && gr == NULL)) {
+            snprintf(msg, sizeof(msg), "%s: [%s] socket_owner: no such %s \"%s\"",
+                     conf_origin(srv->conf, srv->section, "socket_owner"), srv->section,
+                     pw == NULL ? "user" : "group", pw == NULL ? user : colon + 1);
+            *why = msg;
             close(fd);
-            errno = EINVAL;
+            unlink(path);
+            return -1;
+        }
+        if (chown(path, pw->pw_uid, gr ? gr->gr_gid : pw->pw_gid) < 0) {
+            snprintf(msg, sizeof(msg), "[%s] socket_owner: cannot give the socket to %s: %s",
+                     srv->section, owner, strerror(errno));
+            *why = msg;
+            close(fd);
+            unlink(path);
             return -1;
         }
     }
     return fd;
 }
 
-static void add_fd(struct server *srv, int fd, const char *spec, const char *tag)
+static void add_fd(struct server *srv, int fd, const char *spec, const char *tag, const char *why)
 {
     if (srv->nfds == SERVER_MAX_LISTENERS)
-        log_fatal("[%s] listen: too many endpoints (at most %d)", srv->section,
+        log_fatal("%s: [%s] listen: too many endpoints (at most %d)",
+                  conf_origin(srv->conf, srv->section, "listen"), srv->section,
                   SERVER_MAX_LISTENERS);
     if (fd < 0)
-        log_fatal("[%s] listen: cannot listen on %s: %s", srv->section, spec, strerror(errno));
+        log_fatal("%s: [%s] listen: cannot listen on %s: %s",
+                  conf_origin(srv->conf, srv->section, "listen"), srv->section, spec, why);
     evutil_make_socket_nonblocking(fd);
     srv->tags[srv->nfds] = xstrdup(tag);
     srv->fds[srv->nfds++] = fd;
@@ -181,11 +227,16 @@ static void open_listeners(struct server *srv)
             spec = eq + 1;
         }
         if (strncmp(spec, "inet:", 5) == 0) {
-            add_fd(srv, listen_inet(spec + 5), spec, tag);
+            const char *why = NULL;
+            int fd = listen_inet(spec + 5, &why);
+            add_fd(srv, fd, spec, tag, why);
         } else if (strncmp(spec, "unix:", 5) == 0) {
-            add_fd(srv, listen_unix(srv, spec + 5), spec, tag);
+            const char *why = NULL;
+            int fd = listen_unix(srv, spec + 5, &why);
+            add_fd(srv, fd, spec, tag, why);
         } else if (strncmp(spec, "fd:", 3) == 0) {
-            add_fd(srv, atoi(spec + 3) > 2 ? atoi(spec + 3) : -1, spec, tag);
+            add_fd(srv, atoi(spec + 3) > 2 ? atoi(spec + 3) : -1, spec, tag,
+                   "not an inherited descriptor (3 or more)");
         } else if (strcmp(spec, "systemd") == 0) {
             const char *pid = getenv("LISTEN_PID"), *n = getenv("LISTEN_FDS");
             int i, count = n ? atoi(n) : 0;
@@ -193,10 +244,11 @@ static void open_listeners(struct server *srv)
                 log_fatal("[%s] listen: systemd: no sockets passed (LISTEN_PID/LISTEN_FDS)",
                           srv->section);
             for (i = 0; i < count; i++)
-                add_fd(srv, 3 + i, spec, tag);
+                add_fd(srv, 3 + i, spec, tag, NULL);
         } else {
-            log_fatal("[%s] listen: \"%s\" is not [TAG=]inet:HOST:PORT, unix:PATH, fd:N or systemd",
-                      srv->section, spec);
+            log_fatal("%s: [%s] listen: \"%s\" is not [TAG=]inet:HOST:PORT, unix:PATH, fd:N or"
+                      " systemd", conf_origin(srv->conf, srv->section, "listen"), srv->section,
+                      spec);
         }
         if (srv->validate_tag != NULL) {
             const char *why = srv->validate_tag(tag);
@@ -211,6 +263,13 @@ static void open_listeners(struct server *srv)
 }
 
 /* ---- connections ---- */
+
+struct listener_ctx {
+    struct server *srv;
+    const char *tag;
+};
+
+static void accept_resume(struct server *srv);
 
 static void conn_free(struct server_conn *c)
 {
@@ -236,6 +295,10 @@ static void conn_free(struct server_conn *c)
         c->next->prev = c->prev;
     event_free(c->rev);
     event_free(c->wev);
+    if (c->req_ev != NULL)
+        event_free(c->req_ev);
+    if (c->resume_ev != NULL)
+        event_free(c->resume_ev);
     evbuffer_free(c->in);
     evbuffer_free(c->out);
     evutil_closesocket(c->fd);
@@ -243,6 +306,8 @@ static void conn_free(struct server_conn *c)
     free(c);
     if (srv->stopping && srv->nconns == 0)
         event_base_loopexit(srv->base, NULL);
+    else if (srv->accept_paused)
+        accept_resume(srv); /* a descriptor is free again */
 }
 
 static void flush_replies(struct server_conn *c)
@@ -257,6 +322,7 @@ static void flush_replies(struct server_conn *c)
         evbuffer_add(out, r->data.data ? r->data.data : "", r->data.len);
         strbuf_free(&r->data);
         free(r);
+        c->npending--;
     }
 }
 
@@ -275,6 +341,26 @@ static bool maybe_close(struct server_conn *c)
     return true;
 }
 
+/* Backpressure: too many replies outstanding, or too many bytes the client has not read. */
+static bool conn_overloaded(const struct server_conn *c, bool resuming)
+{
+    const struct server *srv = c->server;
+    /* resume only well below the bounds, so a busy client is not toggled every reply */
+    size_t div = resuming ? 2 : 1;
+
+    return c->npending >= srv->max_pending / div ||
+           evbuffer_get_length(c->out) >= srv->max_output / div;
+}
+
+static void conn_process(struct server_conn *c);
+
+static void conn_resume(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn_process(arg);
+}
+
 /* Write what is queued; wait for writability only if the socket is full. False if c is gone. */
 static bool conn_write_now(struct server_conn *c)
 {
@@ -289,12 +375,23 @@ static bool conn_write_now(struct server_conn *c)
         if (n == 0)
             break;
     }
-    if (evbuffer_get_length(c->out) > 0) {
+    if (evbuffer_get_length(c->out) > 0)
         event_add(c->wev, NULL);
-        return true;
+    else
+        event_del(c->wev);
+    if (!maybe_close(c))
+        return false;
+    if (c->paused && !c->in_read && !c->closing && !conn_overloaded(c, true)) {
+        struct timeval idle = {c->server->idle_ms / 1000, (c->server->idle_ms % 1000) * 1000};
+        c->paused = false;
+        if (!c->eof)
+            event_add(c->rev, &idle);
+        /* the requests left unread meanwhile, from the loop (not from inside a reply) */
+        if (c->resume_ev == NULL)
+            c->resume_ev = event_new(c->server->base, -1, 0, conn_resume, c);
+        event_active(c->resume_ev, EV_TIMEOUT, 0);
     }
-    event_del(c->wev);
-    return maybe_close(c);
+    return true;
 }
 
 struct server_reply *server_reply_begin(struct server_conn *c)
@@ -307,6 +404,7 @@ struct server_reply *server_reply_begin(struct server_conn *c)
     else
         c->head = r;
     c->tail = r;
+    c->npending++;
     return r;
 }
 
@@ -325,6 +423,7 @@ void server_reply_finish(struct server_reply *r, const char *data, size_t len)
             c->tail = NULL;
         evbuffer_add(c->out, data, len);
         free(r);
+        c->npending--;
     } else {
         strbuf_append(&r->data, data, len);
         r->done = true;
@@ -346,33 +445,49 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg)
     conn_write_now(arg);
 }
 
-static void conn_on_read(evutil_socket_t fd, short what, void *arg)
+static void request_expired(evutil_socket_t fd, short what, void *arg)
 {
     struct server_conn *c = arg;
-    struct server *srv = c->server;
-    int n;
 
     (void)fd;
-    if (what & EV_TIMEOUT) { /* idle */
-        conn_free(c);
-        return;
-    }
-    n = evbuffer_read(c->in, c->fd, 65536);
-    if (n == 0 || (n < 0 && !retriable_errno())) {
-        conn_free(c); /* EOF or error: replies still pending are dropped */
-        return;
-    }
+    (void)what;
+    log_warning("%s: a request took longer than request_timeout (%lld ms) to arrive:"
+                " disconnecting", c->server->section, c->server->request_ms);
+    evbuffer_drain(c->in, evbuffer_get_length(c->in));
+    c->closing = true;
+    event_del(c->rev);
+    conn_write_now(c);
+}
+
+/*
+ * Hand the buffered bytes to the protocol until it needs more, the connection closes or
+ * too many replies are outstanding (then reading stops until the client catches up).
+ */
+static void conn_process(struct server_conn *c)
+{
+    struct server *srv = c->server;
+
     c->in_read = true;
     while (!c->closing && evbuffer_get_length(c->in) > 0) {
-        size_t len = evbuffer_get_length(c->in);
-        const char *data = (const char *)evbuffer_pullup(c->in, -1);
-        long used = srv->proto->on_data(c, data, len);
+        size_t len;
+        const char *data;
+        long used;
+
+        if (conn_overloaded(c, false)) {
+            c->paused = true;
+            event_del(c->rev);
+            break;
+        }
+        len = evbuffer_get_length(c->in);
+        data = (const char *)evbuffer_pullup(c->in, -1);
+        used = srv->proto->on_data(c, data, len);
         if (used < 0) {
             c->closing = true;
             break;
         }
         evbuffer_drain(c->in, (size_t)used);
         if (used == 0) {
+            /* one rule whatever the reads: max_request bytes without a complete request */
             if (len > srv->max_request) {
                 log_warning("%s: request larger than max_request (%zu bytes): disconnecting",
                             srv->section, srv->max_request);
@@ -382,15 +497,108 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
         }
     }
     c->in_read = false;
-    if (c->closing)
+    if (c->eof && !c->paused)
+        c->closing = true; /* every complete request is answered; the rest never will be */
+    if (c->closing) {
         event_del(c->rev);
+        evbuffer_drain(c->in, evbuffer_get_length(c->in));
+    }
+    /* request_timeout runs from the first byte of a request until the request is whole */
+    if (evbuffer_get_length(c->in) > 0 && !c->paused && !c->closing) {
+        if (c->req_ev == NULL) {
+            struct timeval tv = {srv->request_ms / 1000, (srv->request_ms % 1000) * 1000};
+            c->req_ev = evtimer_new(srv->base, request_expired, c);
+            evtimer_add(c->req_ev, &tv);
+        }
+    } else if (c->req_ev != NULL) {
+        event_free(c->req_ev);
+        c->req_ev = NULL;
+    }
     conn_write_now(c);
 }
 
-struct listener_ctx {
-    struct server *srv;
-    const char *tag;
-};
+static void conn_on_read(evutil_socket_t fd, short what, void *arg)
+{
+    struct server_conn *c = arg;
+    int n;
+
+    (void)fd;
+    if (what & EV_TIMEOUT) { /* idle */
+        if (c->head != NULL) { /* still answering: not idle */
+            struct timeval idle = {c->server->idle_ms / 1000, (c->server->idle_ms % 1000) * 1000};
+            event_add(c->rev, &idle);
+            return;
+        }
+        conn_free(c);
+        return;
+    }
+    n = evbuffer_read(c->in, c->fd, 65536);
+    if (n < 0 && retriable_errno())
+        return;
+    if (n < 0) {
+        conn_free(c); /* reset: nobody is left to read the replies */
+        return;
+    }
+    if (n == 0) {
+        /* EOF (or shutdown(SHUT_WR)): answer what was asked, then close */
+        c->eof = true;
+        event_del(c->rev);
+        if (!c->paused) {
+            /* what is left is an incomplete request: it can never be completed now */
+            c->closing = true;
+            evbuffer_drain(c->in, evbuffer_get_length(c->in));
+        }
+        conn_write_now(c);
+        return;
+    }
+    conn_process(c);
+}
+
+static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    accept_resume(arg);
+}
+
+static void accept_resume(struct server *srv)
+{
+    size_t i;
+
+    if (!srv->accept_paused || srv->stopping)
+        return;
+    srv->accept_paused = false;
+    if (srv->accept_ev != NULL)
+        evtimer_del(srv->accept_ev);
+    for (i = 0; i < srv->nfds; i++)
+        if (srv->listeners[i] != NULL)
+            evconnlistener_enable(srv->listeners[i]);
+}
+
+/* accept() failed: out of descriptors or memory pauses accepting instead of spinning. */
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+    struct server *srv = ((struct listener_ctx *)arg)->srv;
+    int err = EVUTIL_SOCKET_ERROR();
+    struct timeval tv = {0, 100 * 1000};
+    size_t i;
+
+    (void)l;
+    if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM)
+        return; /* a connection that went before it was accepted: nothing to do */
+    if (!srv->emfile_logged)
+        log_warning("%s: cannot accept connections: %s (%zu open): pausing; raise the open-file"
+                    " limit (LimitNOFILE=) or lower max_connections",
+                    srv->section, strerror(err), srv->nconns);
+    srv->emfile_logged = true;
+    srv->accept_paused = true;
+    for (i = 0; i < srv->nfds; i++)
+        if (srv->listeners[i] != NULL)
+            evconnlistener_disable(srv->listeners[i]);
+    if (srv->accept_ev == NULL)
+        srv->accept_ev = evtimer_new(srv->base, accept_resume_cb, srv);
+    evtimer_add(srv->accept_ev, &tv);
+}
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
                       void *arg)
@@ -401,8 +609,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     struct timeval idle = {srv->idle_ms / 1000, (srv->idle_ms % 1000) * 1000};
 
     (void)l;
-    (void)sa;
     (void)salen;
+    srv->emfile_logged = false;
     if (srv->stopping || srv->nconns >= srv->max_conns) {
         if (!srv->limit_logged && !srv->stopping)
             log_warning("%s: max_connections (%zu) reached: refusing connections", srv->section,
@@ -412,6 +620,11 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         return;
     }
     srv->limit_logged = false;
+    if (sa != NULL && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
+        /* replies are written whole: Nagle would hold pipelined ones for a delayed ACK */
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
     c = xcalloc(1, sizeof(*c));
     c->server = srv;
     c->tag = lc->tag;
@@ -500,6 +713,41 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     server_shutdown(srv);
 }
 
+/*
+ * Each connection is a descriptor: max_connections must fit under RLIMIT_NOFILE with room
+ * for the listeners, the database and Redis connections and the log. Raise the soft limit
+ * up to the hard one if needed; if that is not enough, serve fewer connections and say so.
+ */
+#define SERVER_RESERVED_FDS 64
+
+static void fit_open_files(struct server *srv, const char *origin)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)srv->max_conns + SERVER_RESERVED_FDS + srv->nfds;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return;
+    if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need) {
+        rl.rlim_cur = need;
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+            return;
+    } else if (rl.rlim_max > rl.rlim_cur) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur <= SERVER_RESERVED_FDS + srv->nfds + 1)
+        log_fatal("%s: [%s] max_connections: the open-file limit (RLIMIT_NOFILE %llu) leaves no"
+                  " room for connections; raise it (LimitNOFILE= or ulimit -n)",
+                  origin, srv->section, (unsigned long long)rl.rlim_cur);
+    log_warning("%s: [%s] max_connections: %zu does not fit the open-file limit (RLIMIT_NOFILE"
+                " %llu, hard %llu): serving at most %llu; raise LimitNOFILE= (or ulimit -n) or lower"
+                " max_connections", origin, srv->section, srv->max_conns,
+                (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max,
+                (unsigned long long)(rl.rlim_cur - SERVER_RESERVED_FDS - srv->nfds));
+    srv->max_conns = (size_t)(rl.rlim_cur - SERVER_RESERVED_FDS - srv->nfds);
+}
+
 struct server *server_new(const struct conf *conf, const char *section,
                           const struct server_protocol *proto)
 {
@@ -519,8 +767,12 @@ struct server *server_new_tagged(const struct conf *conf, const char *section,
     srv->max_conns = (size_t)conf_int(conf, section, "max_connections");
     srv->max_request = (size_t)conf_int(conf, section, "max_request");
     srv->idle_ms = conf_ms(conf, section, "idle_timeout");
+    srv->request_ms = conf_ms(conf, section, "request_timeout");
+    srv->max_pending = (size_t)conf_int(conf, section, "max_pending");
+    srv->max_output = (size_t)conf_int(conf, section, "max_output");
     signal(SIGPIPE, SIG_IGN);
     open_listeners(srv);
+    fit_open_files(srv, conf_origin(conf, section, "max_connections"));
     return srv;
 }
 
@@ -576,6 +828,7 @@ static int worker_main(struct server *srv, server_worker_init_cb *init)
                                                srv->fds[i]);
         if (srv->listeners[i] == NULL)
             log_fatal("cannot listen: %s", strerror(errno));
+        evconnlistener_set_error_cb(srv->listeners[i], on_accept_error);
     }
     srv->sig_term = evsignal_new(srv->base, SIGTERM, on_signal, srv);
     srv->sig_int = evsignal_new(srv->base, SIGINT, on_signal, srv);
@@ -596,6 +849,8 @@ static int worker_main(struct server *srv, server_worker_init_cb *init)
     event_free(srv->sig_hup);
     if (srv->grace_ev)
         event_free(srv->grace_ev);
+    if (srv->accept_ev)
+        event_free(srv->accept_ev);
     return 0;
 }
 

@@ -61,7 +61,49 @@ size_t store_question_nparams(enum store_question q)
     return questions[q].expand_address ? 3 : questions[q].nargs;
 }
 
+/* "[database] url: ..." without the password of a URL that has one */
+static char *url_for_log(const char *url)
+{
+    struct strbuf sb = STRBUF_INIT;
+    const char *scheme = strstr(url, "://"), *at, *colon;
+
+    if (scheme != NULL && (at = strchr(scheme + 3, '@')) != NULL &&
+        (colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3))) != NULL) {
+        strbuf_append(&sb, url, (size_t)(colon - url));
+        strbuf_puts(&sb, ":********");
+        strbuf_puts(&sb, at);
+    } else {
+        strbuf_puts(&sb, url);
+    }
+    return strbuf_steal(&sb);
+}
+
+int store_check(const struct conf *conf, char **error_r)
+{
+    const char *url = conf_str(conf, "database", "url");
+
+    if (strncmp(url, "sqlite://", 9) == 0)
+        return store_sqlite_check(url + 9, error_r);
+    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
+        return store_pgsql_check(url, conf_ms(conf, "database", "deadline") * 3, error_r);
+    {
+        struct strbuf sb = STRBUF_INIT;
+        char *safe = url_for_log(url);
+        strbuf_printf(&sb, "[database] url: \"%s\" is neither sqlite:///PATH nor postgresql://...",
+                      safe);
+        free(safe);
+        *error_r = strbuf_steal(&sb);
+    }
+    return -1;
+}
+
 struct store *store_open(struct event_base *base, const struct conf *conf, char **error_r)
+{
+    return store_open_flags(base, conf, STORE_CREATE, error_r);
+}
+
+struct store *store_open_flags(struct event_base *base, const struct conf *conf, int flags,
+                               char **error_r)
 {
     struct store *store = xcalloc(1, sizeof(*store));
     const char *url = conf_str(conf, "database", "url");
@@ -71,13 +113,15 @@ struct store *store_open(struct event_base *base, const struct conf *conf, char 
     store->conf = conf;
     store->deadline_ms = conf_ms(conf, "database", "deadline");
     if (strncmp(url, "sqlite://", 9) == 0) {
-        rc = store_sqlite_open(store, url + 9, error_r);
+        rc = store_sqlite_open(store, url + 9, (flags & STORE_CREATE) != 0, error_r);
     } else if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) {
         rc = store_pgsql_open(store, url, error_r);
     } else {
         struct strbuf sb = STRBUF_INIT;
+        char *safe = url_for_log(url);
         strbuf_printf(&sb, "[database] url: \"%s\" is neither sqlite:///PATH nor postgresql://...",
-                      url);
+                      safe);
+        free(safe);
         *error_r = strbuf_steal(&sb);
         rc = -1;
     }
@@ -88,13 +132,23 @@ struct store *store_open(struct event_base *base, const struct conf *conf, char 
     return store;
 }
 
+void store_shutdown(struct store *store)
+{
+    if (store == NULL || store->closing)
+        return;
+    /* pending questions are answered with an error now; their callers may ask again */
+    store->closing = true;
+    store->be->close(store);
+    store->impl = NULL;
+}
+
 void store_close(struct store **storep)
 {
     struct store *store = *storep;
 
     if (store == NULL)
         return;
-    store->be->close(store);
+    store_shutdown(store);
     free(store);
     *storep = NULL;
 }
@@ -107,6 +161,10 @@ void store_ask(struct store *store, enum store_question q, const char *const *ar
     size_t i;
 
     store->stats.questions++;
+    if (store->closing) {
+        store_deliver(store, q, -1, "store closed", NULL, 0, 0, 0, cb, arg);
+        return;
+    }
     if (questions[q].expand_address) {
         const char *at = strrchr(args[0], '@');
         size_t llen;

@@ -113,6 +113,31 @@ size_t store_question_nargs(enum store_question q);
  * with *error_r (malloc'd) on a configuration error.
  */
 struct store *store_open(struct event_base *base, const struct conf *conf, char **error_r);
+/*
+ * The same with flags: STORE_CREATE creates a missing SQLite file (store_open() does, for
+ * modoctl and tests); daemons open without it, so a wrong path is an error, never an empty
+ * database.
+ */
+#define STORE_CREATE 1
+struct store *store_open_flags(struct event_base *base, const struct conf *conf, int flags,
+                               char **error_r);
+
+/*
+ * Before a daemon starts: can the database answer every question (the file exists, the
+ * tables and modo's objects are there)? Blocking, creates nothing. Returns 0 if so, -1 if
+ * not (*error_r says why and what to run), 1 if PostgreSQL cannot be reached now (*error_r
+ * says why; the daemon starts and answers temporary failures until it can).
+ */
+int store_check(const struct conf *conf, char **error_r);
+/*
+ * Stop: every pending question is answered with an error (status -1), and any question
+ * asked from then on fails at once. The store stays allocated, so callbacks that run
+ * meanwhile (through the cache, Redis replies) may still call it; store_close() frees it.
+ * A daemon stops in this order: store_shutdown, the Redis connections and the cache,
+ * then store_close.
+ */
+void store_shutdown(struct store *store);
+/* store_shutdown() if not done, then free. */
 void store_close(struct store **store);
 
 /* Ask a question; cb is called exactly once (possibly before store_ask returns). */

@@ -28,6 +28,7 @@ struct store {
     store_change_cb *change_cb;
     void *change_arg;
     struct store_stats stats;
+    bool closing; /* store_close() is failing what is pending: new questions fail at once */
 };
 
 /* Number of SQL parameters of a question after expansion. */
@@ -45,7 +46,10 @@ void store_deliver(struct store *store, enum store_question q, int status, const
 void store_generation_seen(struct store *store, int64_t generation);
 
 int store_pgsql_open(struct store *store, const char *url, char **error_r);
-int store_sqlite_open(struct store *store, const char *path, char **error_r);
+int store_sqlite_open(struct store *store, const char *path, bool create, char **error_r);
+/* store_check() of each backend */
+int store_pgsql_check(const char *url, long long timeout_ms, char **error_r);
+int store_sqlite_check(const char *path, char **error_r);
 
 /* Embedded SQL scripts (generated from sql/ at build time: schema_sql.c). */
 extern const char modo_sql_pgsql_schema[];

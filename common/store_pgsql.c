@@ -26,6 +26,7 @@
 #include <libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const pgsql_sql[STORE_Q__COUNT] = {
     [STORE_Q_DOMAIN] = "SELECT name FROM admin_domain WHERE name=$1 AND type='domain' AND enabled",
@@ -150,7 +151,10 @@ struct pg_store {
     struct pg_request *queue_head, *queue_tail;
     struct event *poll_ev;
     long long reconnect_max_ms;
+    size_t queued, max_queue;
+    struct timespec last_kick; /* the last reconnection made because questions were waiting */
     bool ever_failed;
+    bool down_logged; /* "unavailable" was logged: log "established" when it is back */
     bool closing;
 };
 
@@ -213,7 +217,8 @@ static void conn_fail(struct pg_conn *c, const char *why)
     struct pg_store *pg = c->pg;
     struct timeval tv;
 
-    if (c->state != CONN_DOWN && !pg->closing)
+    if ((c->state == CONN_IDLE || c->state == CONN_BUSY || c->state == CONN_PREPARING) &&
+        !pg->closing && !pg->down_logged)
         log_warning("PostgreSQL connection lost: %s", why);
     if (c->io_ev != NULL) {
         event_free(c->io_ev);
@@ -247,13 +252,53 @@ static void conn_fail(struct pg_conn *c, const char *why)
     evtimer_add(c->retry_ev, &tv);
     /* with nothing left to run them, queued questions fail now rather than at their deadline */
     if (!c->listener && !any_conn_usable(pg)) {
+        if (!pg->down_logged)
+            log_warning("PostgreSQL unavailable: %s (answering temporary failures; retrying)",
+                        why);
+        pg->down_logged = true;
         while (pg->queue_head != NULL) {
             struct pg_request *r = pg->queue_head;
             pg->queue_head = r->next;
+            pg->queued--;
             request_fail(r, "database unavailable");
         }
         pg->queue_tail = NULL;
     }
+}
+
+/* Start a connection now instead of at the end of its backoff. */
+static void conn_start_now(struct pg_conn *c)
+{
+    if (c->state != CONN_DOWN)
+        return;
+    if (c->retry_ev != NULL)
+        evtimer_del(c->retry_ev);
+    conn_start(c);
+}
+
+/*
+ * Questions are waiting but no connection is up: the database may be back before the
+ * backoff ends. Try one connection at once, at most every KICK_INTERVAL_MS, so recovery
+ * takes well under a second however long the outage was.
+ */
+#define KICK_INTERVAL_MS 250
+
+static void kick_reconnect(struct pg_store *pg)
+{
+    struct timespec now;
+    size_t i;
+    long long ms;
+
+    for (i = 0; i < pg->npool; i++)
+        if (pg->pool[i].state == CONN_CONNECTING)
+            return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    ms = (now.tv_sec - pg->last_kick.tv_sec) * 1000LL +
+         (now.tv_nsec - pg->last_kick.tv_nsec) / 1000000;
+    if (pg->last_kick.tv_sec != 0 && ms < KICK_INTERVAL_MS)
+        return;
+    pg->last_kick = now;
+    conn_start_now(&pg->pool[0]);
 }
 
 static void listener_ready(struct pg_conn *c);
@@ -281,19 +326,30 @@ static void connect_step(struct pg_conn *c)
     case PGRES_POLLING_WRITING:
         set_io(c, EV_WRITE);
         return;
-    case PGRES_POLLING_OK:
-        if (c->backoff_ms)
+    case PGRES_POLLING_OK: {
+        struct pg_store *pg = c->pg;
+        size_t i;
+        if (pg->down_logged && !c->listener) {
             log_info("PostgreSQL connection established");
+            pg->down_logged = false;
+        }
         if (c->backoff_ms)
-            c->pg->store->stats.reconnects++;
+            pg->store->stats.reconnects++;
         c->backoff_ms = 0;
         c->state = CONN_IDLE;
         set_io(c, EV_READ);
-        if (c->listener)
+        if (c->listener) {
             listener_ready(c);
-        else
-            dispatch(c->pg);
+            return;
+        }
+        /* the database is back: the rest of the pool and the listener need not wait */
+        for (i = 0; i < pg->npool; i++)
+            conn_start_now(&pg->pool[i]);
+        if (pg->poll_ev == NULL)
+            conn_start_now(&pg->listen);
+        dispatch(pg);
         return;
+    }
     default: {
         char msg[512];
         snprintf(msg, sizeof(msg), "cannot connect: %s", PQerrorMessage(c->conn));
@@ -458,6 +514,7 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
         for (pp = &pg->queue_head; *pp != NULL; pp = &(*pp)->next)
             if (*pp == r) {
                 *pp = r->next;
+                pg->queued--;
                 break;
             }
         pg->queue_tail = NULL;
@@ -480,6 +537,7 @@ static void dispatch(struct pg_store *pg)
         pg->queue_head = r->next;
         if (pg->queue_head == NULL)
             pg->queue_tail = NULL;
+        pg->queued--;
         r->next = NULL;
         r->conn = c;
         c->req = r;
@@ -493,9 +551,16 @@ static void enqueue(struct pg_store *pg, struct pg_request *r)
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 
     if (pg->ever_failed && !any_conn_usable(pg)) {
+        kick_reconnect(pg);
         request_fail(r, "database unavailable");
         return;
     }
+    if (pg->queued >= pg->max_queue) {
+        pg->store->stats.errors++;
+        request_fail(r, "too many questions waiting for the database ([database] max_queue)");
+        return;
+    }
+    pg->queued++;
     r->deadline_ev = evtimer_new(pg->store->base, deadline_cb, r);
     evtimer_add(r->deadline_ev, &tv);
     if (pg->queue_tail != NULL)
@@ -627,6 +692,7 @@ static void pgsql_close(struct store *store)
     while (pg->queue_head != NULL) {
         struct pg_request *r = pg->queue_head;
         pg->queue_head = r->next;
+        pg->queued--;
         request_fail(r, "store closed");
     }
     for (i = 0; i < pg->npool; i++)
@@ -668,6 +734,7 @@ int store_pgsql_open(struct store *store, const char *url, char **error_r)
     pg->url = xstrdup(url);
     pg->npool = (size_t)conf_int(store->conf, "database", "pool_size");
     pg->reconnect_max_ms = conf_ms(store->conf, "database", "reconnect_max");
+    pg->max_queue = (size_t)conf_int(store->conf, "database", "max_queue");
     pg->pool = xcalloc(pg->npool, sizeof(*pg->pool));
     store->be = &pgsql_backend;
     store->impl = pg;
@@ -687,4 +754,46 @@ int store_pgsql_open(struct store *store, const char *url, char **error_r)
         conn_start(&pg->listen);
     }
     return 0;
+}
+
+/* store_check(): connect once (blocking, bounded) and prepare every question. */
+int store_pgsql_check(const char *url, long long timeout_ms, char **error_r)
+{
+    static const Oid text_oids[STORE_MAX_ARGS] = {25, 25, 25};
+    const char *keys[] = {"dbname", "connect_timeout", NULL};
+    char timeout[24];
+    const char *values[] = {url, timeout, NULL};
+    struct strbuf sb = STRBUF_INIT;
+    PGconn *conn;
+    size_t q;
+    int rc = 0;
+
+    snprintf(timeout, sizeof(timeout), "%lld", timeout_ms < 2000 ? 2LL : (timeout_ms + 999) / 1000);
+    conn = PQconnectdbParams(keys, values, 1);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        strbuf_printf(&sb, "cannot reach PostgreSQL to check the schema: %s",
+                      conn ? PQerrorMessage(conn) : "out of memory");
+        sb.data[strcspn(sb.data, "\n")] = '\0';
+        *error_r = strbuf_steal(&sb);
+        PQfinish(conn);
+        return 1;
+    }
+    for (q = 0; q < STORE_Q__COUNT && rc == 0; q++) {
+        PGresult *res = PQprepare(conn, "", pgsql_sql[q], (int)store_question_nparams(q),
+                                  text_oids);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            const char *msg = PQresultErrorMessage(res);
+            strbuf_printf(&sb, "the PostgreSQL database cannot answer (%.*s): %s",
+                          (int)strcspn(msg, "\n"), msg,
+                          strstr(msg, "modo_") != NULL
+                              ? "run modoctl db add-modo-objects"
+                              : "create the schema with modoctl db init (on a Modoboa database:"
+                                " modoctl db upgrade)");
+            *error_r = strbuf_steal(&sb);
+            rc = -1;
+        }
+        PQclear(res);
+    }
+    PQfinish(conn);
+    return rc;
 }

@@ -18,8 +18,12 @@
 
 #include <event2/event.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 static const char *const sqlite_sql[STORE_Q__COUNT] = {
     [STORE_Q_DOMAIN] =
@@ -110,12 +114,33 @@ static const char *const sqlite_sql[STORE_Q__COUNT] = {
         " WHERE internal_name='sending_limit' AND status=1",
 };
 
+/* A question that found the database locked, waiting for its next try. */
+struct busy_question {
+    struct busy_question *next;
+    enum store_question q;
+    size_t nparams;
+    char *params[STORE_MAX_ARGS];
+    store_cb *cb;
+    void *arg;
+    struct timespec deadline;
+};
+
 struct sqlite_store {
     sqlite3 *db;
+    char *path;
     sqlite3_stmt *stmts[STORE_Q__COUNT];
     sqlite3_stmt *data_version;
     long long last_data_version;
     struct event *poll_ev;
+    /* the file open: a file removed or replaced under the daemon is noticed by polling */
+    dev_t dev;
+    ino_t ino;
+    int64_t salt; /* added to the generation: entries of a replaced file never match */
+    bool gone;    /* the file was removed: questions fail until it is back */
+    /* questions that found the database locked: retried from a timer until their deadline */
+    struct busy_question *busy_head, *busy_tail;
+    struct event *busy_ev;
+    long long busy_wait_ms;
 };
 
 static sqlite3_stmt *sqlite_stmt(struct sqlite_store *s, enum store_question q,
@@ -130,7 +155,13 @@ static sqlite3_stmt *sqlite_stmt(struct sqlite_store *s, enum store_question q,
     return s->stmts[q];
 }
 
-static void sqlite_ask(struct store *store, enum store_question q, const char *const *params,
+static bool is_busy(int rc)
+{
+    return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+}
+
+/* Run a question; false (nothing delivered) when the database is locked. */
+static bool sqlite_run(struct store *store, enum store_question q, const char *const *params,
                        size_t nparams, store_cb *cb, void *arg)
 {
     struct sqlite_store *s = store->impl;
@@ -138,12 +169,22 @@ static void sqlite_ask(struct store *store, enum store_question q, const char *c
     size_t *offsets = NULL, ncells = 0, cap = 0, ncols, nrows = 0, i;
     const char **cells;
     const char *error = NULL;
-    sqlite3_stmt *st = sqlite_stmt(s, q, &error);
+    sqlite3_stmt *st;
     int rc;
 
+    if (s->gone) {
+        struct strbuf err = STRBUF_INIT;
+        strbuf_printf(&err, "the SQLite database %s was removed", s->path);
+        store_deliver(store, q, -1, err.data, NULL, 0, 0, 0, cb, arg);
+        strbuf_free(&err);
+        return true;
+    }
+    st = sqlite_stmt(s, q, &error);
     if (st == NULL) {
+        if (is_busy(sqlite3_errcode(s->db)))
+            return false;
         store_deliver(store, q, -1, error, NULL, 0, 0, 0, cb, arg);
-        return;
+        return true;
     }
     for (i = 0; i < nparams; i++)
         sqlite3_bind_text(st, (int)i + 1, params[i], -1, SQLITE_STATIC);
@@ -166,14 +207,16 @@ static void sqlite_ask(struct store *store, enum store_question q, const char *c
     }
     if (rc != SQLITE_DONE) {
         struct strbuf err = STRBUF_INIT;
+        bool busy = is_busy(rc);
         strbuf_printf(&err, "%s", sqlite3_errmsg(s->db));
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
-        store_deliver(store, q, -1, err.data, NULL, 0, 0, 0, cb, arg);
+        if (!busy)
+            store_deliver(store, q, -1, err.data, NULL, 0, 0, 0, cb, arg);
         strbuf_free(&err);
         strbuf_free(&arena);
         free(offsets);
-        return;
+        return !busy;
     }
     cells = xcalloc(ncells + 1, sizeof(*cells));
     for (i = 0; i < ncells; i++)
@@ -188,19 +231,232 @@ static void sqlite_ask(struct store *store, enum store_question q, const char *c
     free(cells);
     free(offsets);
     strbuf_free(&arena);
+    return true;
+}
+
+/* ---- a locked database never blocks the loop: retry from a timer until the deadline ---- */
+
+#define BUSY_FIRST_WAIT_MS 2
+#define BUSY_MAX_WAIT_MS 50
+
+static void busy_free(struct busy_question *b)
+{
+    size_t i;
+
+    for (i = 0; i < b->nparams; i++)
+        free(b->params[i]);
+    free(b);
+}
+
+static void busy_schedule(struct store *store)
+{
+    struct sqlite_store *s = store->impl;
+    struct timeval tv = {0, (suseconds_t)(s->busy_wait_ms * 1000)};
+
+    evtimer_add(s->busy_ev, &tv);
+    s->busy_wait_ms = s->busy_wait_ms * 2 > BUSY_MAX_WAIT_MS ? BUSY_MAX_WAIT_MS : s->busy_wait_ms * 2;
+}
+
+static bool past(const struct timespec *t)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
+static void busy_retry(evutil_socket_t fd, short what, void *arg)
+{
+    struct store *store = arg;
+    struct sqlite_store *s = store->impl;
+
+    (void)fd;
+    (void)what;
+    while (s->busy_head != NULL) {
+        struct busy_question *b = s->busy_head;
+        const char *params[STORE_MAX_ARGS] = {b->params[0], b->params[1], b->params[2]};
+        if (past(&b->deadline)) {
+            store->stats.deadlines++;
+            store_deliver(store, b->q, -1, "database is locked (deadline reached)", NULL, 0, 0, 0,
+                          b->cb, b->arg);
+        } else if (!sqlite_run(store, b->q, params, b->nparams, b->cb, b->arg)) {
+            busy_schedule(store);
+            return;
+        }
+        /* the callback may have queued more behind it: unlink only now */
+        s->busy_head = b->next;
+        if (s->busy_head == NULL)
+            s->busy_tail = NULL;
+        busy_free(b);
+    }
+    s->busy_wait_ms = BUSY_FIRST_WAIT_MS;
+}
+
+static void busy_enqueue(struct store *store, enum store_question q, const char *const *params,
+                         size_t nparams, store_cb *cb, void *arg)
+{
+    struct sqlite_store *s = store->impl;
+    struct busy_question *b = xcalloc(1, sizeof(*b));
+    size_t i;
+
+    b->q = q;
+    b->nparams = nparams;
+    for (i = 0; i < nparams; i++)
+        b->params[i] = xstrdup(params[i]);
+    b->cb = cb;
+    b->arg = arg;
+    clock_gettime(CLOCK_MONOTONIC, &b->deadline);
+    b->deadline.tv_sec += store->deadline_ms / 1000;
+    b->deadline.tv_nsec += (store->deadline_ms % 1000) * 1000000;
+    if (b->deadline.tv_nsec >= 1000000000) {
+        b->deadline.tv_sec++;
+        b->deadline.tv_nsec -= 1000000000;
+    }
+    if (s->busy_tail != NULL) {
+        s->busy_tail->next = b;
+    } else {
+        s->busy_head = b;
+        s->busy_wait_ms = BUSY_FIRST_WAIT_MS;
+        busy_schedule(store);
+    }
+    s->busy_tail = b;
+}
+
+static void sqlite_ask(struct store *store, enum store_question q, const char *const *params,
+                       size_t nparams, store_cb *cb, void *arg)
+{
+    struct sqlite_store *s = store->impl;
+
+    /* behind questions already waiting for the lock, in order */
+    if (s->busy_head != NULL || !sqlite_run(store, q, params, nparams, cb, arg)) {
+        if (s->busy_ev == NULL) { /* no event loop (tools): fail as the busy timeout did */
+            store_deliver(store, q, -1, "database is locked", NULL, 0, 0, 0, cb, arg);
+            return;
+        }
+        busy_enqueue(store, q, params, nparams, cb, arg);
+    }
 }
 
 static void generation_cb(const struct store_answer *ans, void *arg)
 {
     struct store *store = arg;
+    struct sqlite_store *s = store->impl;
 
     if (ans->status == 1 && ans->nrows == 1 && ans->cells[0] != NULL)
-        store_generation_seen(store, strtoll(ans->cells[0], NULL, 10));
+        store_generation_seen(store, strtoll(ans->cells[0], NULL, 10) + s->salt);
 }
 
 static void sqlite_read_generation(struct store *store)
 {
-    sqlite_ask(store, STORE_Q_GENERATION, NULL, 0, generation_cb, store);
+    struct sqlite_store *s = store->impl;
+
+    /* locked: the next poll reads it (data_version is only remembered once it is read) */
+    if (!sqlite_run(store, STORE_Q_GENERATION, NULL, 0, generation_cb, store))
+        s->last_data_version = -1;
+}
+
+/* Entries of one file never answer for another: the file's identity salts the generation. */
+static int64_t file_salt(dev_t dev, ino_t ino)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    h = (h ^ (uint64_t)dev) * 1099511628211ULL;
+    h = (h ^ (uint64_t)ino) * 1099511628211ULL;
+    return (int64_t)((h >> 44) << 40); /* 20 bits above the counter's 40 */
+}
+
+static int sqlite_connect(struct sqlite_store *s, int flags, char **error_r)
+{
+    struct stat st;
+
+    if (sqlite3_open_v2(s->path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_printf(&sb, "cannot open the SQLite database %s: %s%s", s->path,
+                      s->db ? sqlite3_errmsg(s->db) : "out of memory",
+                      access(s->path, F_OK) < 0 ? " (no such file: create it with modoctl db init)"
+                                                 : "");
+        *error_r = strbuf_steal(&sb);
+        sqlite3_close(s->db);
+        s->db = NULL;
+        return -1;
+    }
+    if (stat(s->path, &st) == 0) {
+        s->dev = st.st_dev;
+        s->ino = st.st_ino;
+        s->salt = file_salt(st.st_dev, st.st_ino);
+    }
+    sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;", NULL, NULL, NULL);
+    return 0;
+}
+
+static void sqlite_disconnect(struct sqlite_store *s)
+{
+    size_t q;
+
+    for (q = 0; q < STORE_Q__COUNT; q++) {
+        sqlite3_finalize(s->stmts[q]);
+        s->stmts[q] = NULL;
+    }
+    sqlite3_finalize(s->data_version);
+    s->data_version = NULL;
+    sqlite3_close(s->db);
+    s->db = NULL;
+}
+
+/* The file at the path is no longer the one open (removed, or replaced): follow it. */
+static bool sqlite_check_file(struct store *store)
+{
+    struct sqlite_store *s = store->impl;
+    struct stat st;
+    char *err = NULL;
+    sqlite3 *old;
+
+    if (stat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino) {
+        if (s->gone) {
+            log_info("the SQLite database %s is back", s->path);
+            s->last_data_version = -1; /* read the generation again */
+        }
+        s->gone = false;
+        return true;
+    }
+    if (stat(s->path, &st) < 0) {
+        if (!s->gone) {
+            log_error("the SQLite database %s was removed: answering temporary failures until it"
+                      " is back", s->path);
+            /* no generation: nothing cached from the removed file answers any more */
+            store_generation_seen(store, INT64_MIN);
+        }
+        s->gone = true;
+        return false;
+    }
+    old = s->db;
+    s->db = NULL;
+    {
+        /* open the new file first: if that fails, keep failing rather than answer from the old */
+        struct sqlite_store fresh = *s;
+        fresh.db = NULL;
+        if (sqlite_connect(&fresh, SQLITE_OPEN_READWRITE, &err) < 0) {
+            s->db = old;
+            if (!s->gone) {
+                log_error("the SQLite database %s was replaced and %s", s->path, err);
+                store_generation_seen(store, INT64_MIN);
+            }
+            s->gone = true;
+            free(err);
+            return false;
+        }
+        s->db = old;
+        sqlite_disconnect(s);
+        s->db = fresh.db;
+        s->dev = fresh.dev;
+        s->ino = fresh.ino;
+        s->salt = fresh.salt;
+    }
+    sqlite3_busy_timeout(s->db, s->busy_ev != NULL ? 0 : 1000);
+    s->gone = false;
+    s->last_data_version = -1;
+    log_warning("the SQLite database %s was replaced by another file: reopened it", s->path);
+    return true;
 }
 
 static void sqlite_poll(evutil_socket_t fd, short what, void *arg)
@@ -211,6 +467,8 @@ static void sqlite_poll(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
+    if (!sqlite_check_file(store))
+        return;
     if (s->data_version == NULL &&
         sqlite3_prepare_v3(s->db, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT,
                            &s->data_version, NULL) != SQLITE_OK)
@@ -233,12 +491,15 @@ static int sqlite_exec_script(struct store *store, const char *sql, char **error
     char *err = NULL;
     size_t q;
 
+    sqlite3_busy_timeout(s->db, (int)conf_ms(store->conf, "database", "busy_timeout"));
     if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
         *error_r = xstrdup(err ? err : sqlite3_errmsg(s->db));
         sqlite3_free(err);
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_busy_timeout(s->db, s->busy_ev != NULL ? 0 : 1000);
         return -1;
     }
+    sqlite3_busy_timeout(s->db, s->busy_ev != NULL ? 0 : 1000);
     /* the schema may have changed under prepared statements */
     for (q = 0; q < STORE_Q__COUNT; q++) {
         sqlite3_finalize(s->stmts[q]);
@@ -251,14 +512,19 @@ static int sqlite_exec_script(struct store *store, const char *sql, char **error
 static void sqlite_close(struct store *store)
 {
     struct sqlite_store *s = store->impl;
-    size_t q;
 
     if (s->poll_ev != NULL)
         event_free(s->poll_ev);
-    for (q = 0; q < STORE_Q__COUNT; q++)
-        sqlite3_finalize(s->stmts[q]);
-    sqlite3_finalize(s->data_version);
-    sqlite3_close(s->db);
+    while (s->busy_head != NULL) {
+        struct busy_question *b = s->busy_head;
+        s->busy_head = b->next;
+        store_deliver(store, b->q, -1, "store closed", NULL, 0, 0, 0, b->cb, b->arg);
+        busy_free(b);
+    }
+    if (s->busy_ev != NULL)
+        event_free(s->busy_ev);
+    sqlite_disconnect(s);
+    free(s->path);
     free(s);
 }
 
@@ -266,37 +532,65 @@ static const struct store_backend sqlite_backend = {
     "sqlite", sqlite_ask, sqlite_exec_script, sqlite_close,
 };
 
-int store_sqlite_open(struct store *store, const char *path, char **error_r)
+int store_sqlite_open(struct store *store, const char *path, bool create, char **error_r)
 {
     struct sqlite_store *s = xcalloc(1, sizeof(*s));
     long long poll_ms = conf_ms(store->conf, "database", "poll_interval");
     struct timeval tv = {poll_ms / 1000, (poll_ms % 1000) * 1000};
-    struct strbuf sb = STRBUF_INIT;
 
     if (path[0] == '\0') {
         *error_r = xstrdup("[database] url: sqlite:// needs a path (sqlite:///var/lib/modo/modo.db)");
         free(s);
         return -1;
     }
-    if (sqlite3_open_v2(path, &s->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK) {
-        strbuf_printf(&sb, "cannot open SQLite database %s: %s", path,
-                      s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        *error_r = strbuf_steal(&sb);
-        sqlite3_close(s->db);
+    s->path = xstrdup(path);
+    if (sqlite_connect(s, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0), error_r) < 0) {
+        free(s->path);
         free(s);
         return -1;
     }
-    sqlite3_busy_timeout(s->db, (int)conf_ms(store->conf, "database", "busy_timeout"));
-    sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;", NULL, NULL, NULL);
     store->be = &sqlite_backend;
     store->impl = s;
     s->last_data_version = -1;
     if (store->base != NULL) {
+        /* a lock never waits on the loop: questions that find it locked retry from a timer */
+        sqlite3_busy_timeout(s->db, 0);
+        s->busy_ev = evtimer_new(store->base, busy_retry, store);
         s->poll_ev = event_new(store->base, -1, EV_PERSIST, sqlite_poll, store);
         event_add(s->poll_ev, &tv);
+    } else {
+        sqlite3_busy_timeout(s->db, (int)conf_ms(store->conf, "database", "busy_timeout"));
     }
     sqlite_poll(-1, 0, store);
     return 0;
+}
+
+/* Can the daemons answer from this file? Opened read-only: nothing is created. */
+int store_sqlite_check(const char *path, char **error_r)
+{
+    struct sqlite_store s;
+    size_t q;
+    int rc = 0;
+
+    memset(&s, 0, sizeof(s));
+    s.path = (char *)path;
+    if (sqlite_connect(&s, SQLITE_OPEN_READONLY, error_r) < 0)
+        return -1;
+    for (q = 0; q < STORE_Q__COUNT && rc == 0; q++) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(s.db, sqlite_sql[q], -1, &st, NULL) != SQLITE_OK) {
+            struct strbuf sb = STRBUF_INIT;
+            strbuf_printf(&sb, "the SQLite database %s cannot answer (%s): %s", path,
+                          sqlite3_errmsg(s.db),
+                          strstr(sqlite3_errmsg(s.db), "modo_") != NULL
+                              ? "run modoctl db add-modo-objects"
+                              : "create the schema with modoctl db init (on a Modoboa database:"
+                                " modoctl db upgrade)");
+            *error_r = strbuf_steal(&sb);
+            rc = -1;
+        }
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(s.db);
+    return rc;
 }

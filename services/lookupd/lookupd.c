@@ -34,6 +34,7 @@ struct lookupd {
     struct store *store;
     struct cache *cache;
     unsigned long long requests, tempfails;
+    size_t max_request; /* [lookupd] max_request: the largest frame, however it is read */
 };
 
 static struct lookupd ld;
@@ -111,12 +112,17 @@ static long socketmap_data(struct server_conn *conn, const char *data, size_t le
     for (;;) {
         const char *payload, *name, *key, *err;
         size_t plen, nlen, klen, used;
-        enum codec_status st = netstring_decode(data + pos, len - pos, SOCKETMAP_MAX_QUERY,
+        enum codec_status st = netstring_decode(data + pos, len - pos, ld.max_request,
                                                 &payload, &plen, &used, &err);
         int kind;
 
         if (st == CODEC_NEED_MORE)
             return (long)pos;
+        if (st == CODEC_OK && used > ld.max_request) {
+            /* the same rule as for a frame still incomplete: max_request bytes in all */
+            st = CODEC_ERROR;
+            err = "request larger than max_request";
+        }
         if (st != CODEC_OK) {
             log_warning("socketmap client: %s: disconnecting", err);
             return -1;
@@ -154,7 +160,7 @@ static long tcptable_data(struct server_conn *conn, enum map_kind kind, const ch
         const char *err;
         size_t used;
         enum codec_status st =
-            tcptable_decode(data + pos, len - pos, TCPTABLE_MAX_QUERY, &key, &used, &err);
+            tcptable_decode(data + pos, len - pos, ld.max_request, &key, &used, &err);
 
         if (st == CODEC_NEED_MORE) {
             strbuf_free(&key);
@@ -203,7 +209,7 @@ static void *worker_init(struct server *srv, struct event_base *base)
     char *err = NULL;
 
     (void)srv;
-    ld.store = store_open(base, ld.conf, &err);
+    ld.store = store_open_flags(base, ld.conf, 0, &err);
     if (ld.store == NULL) {
         log_error("%s", err);
         free(err);
@@ -243,9 +249,25 @@ int main(int argc, char **argv)
         log_open("modo-lookupd", LOG_TARGET_SYSLOG);
     log_set_debug(conf_bool(ld.conf, "lookupd", "debug"));
     map_config_load(&ld.maps, ld.conf);
+    ld.max_request = (size_t)conf_int(ld.conf, "lookupd", "max_request");
+    /* refuse to start on a database that cannot answer (no file, no schema) */
+    switch (store_check(ld.conf, &err)) {
+    case -1:
+        log_fatal("%s: %s", ld.conf_path, err);
+    case 1:
+        log_warning("%s (starting anyway: questions answer a temporary failure until it is back)",
+                    err);
+        free(err);
+        err = NULL;
+        break;
+    default:
+        break;
+    }
     srv = server_new_tagged(ld.conf, "lookupd", &lookupd_proto, validate_tag);
     server_set_reload_conf(srv, ld.conf_path);
     rc = server_run(srv, worker_init);
+    /* what is in flight is answered first, while everything its callbacks use is alive */
+    store_shutdown(ld.store);
     cache_free(&ld.cache);
     store_close(&ld.store);
     server_free(&srv);

@@ -38,6 +38,7 @@
 #include <getopt.h>
 #include <termios.h>
 #include <unistd.h>
+#include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <strings.h>
 #include <stdlib.h>
@@ -393,6 +394,57 @@ struct admin *open_admin(const struct conf *conf)
         return NULL;
     }
     return admin_new(db, conf);
+}
+
+/*
+ * The daily limits a committed command changed: adjust modo-policyd's counters in Redis
+ * ([policyd] counters) as Modoboa's post_save does, so the remaining allowance ends where
+ * Modoboa's would: HINCRBY by new - old (by new when there was no limit), HDEL when the
+ * limit is removed. Without Redis configured there is nothing to adjust; if Redis cannot
+ * be reached the change stands and the counter follows it from the next day.
+ */
+void apply_limit_changes(const struct conf *conf, struct admin *a)
+{
+    const char *addr = conf_str(conf, "redis", "address"), *counters;
+    const struct admin_limit *l;
+    size_t n, i;
+    struct timeval tv = {2, 0};
+    redisContext *rc;
+
+    l = admin_limit_changes(a, &n);
+    if (n == 0 || addr[0] == '\0')
+        return;
+    counters = conf_str(conf, "policyd", "counters");
+    if (strncmp(addr, "unix:", 5) == 0) {
+        rc = redisConnectUnixWithTimeout(addr + 5, tv);
+    } else {
+        char host[256];
+        const char *colon = strrchr(addr, ':');
+        snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - addr) : (int)strlen(addr), addr);
+        rc = redisConnectWithTimeout(host, colon ? atoi(colon + 1) : 6379, tv);
+    }
+    if (rc != NULL && rc->err == 0) {
+        redisReply *r = NULL;
+        if (conf_str(conf, "redis", "password")[0] != '\0')
+            freeReplyObject(redisCommand(rc, "AUTH %s", conf_str(conf, "redis", "password")));
+        if (conf_int(conf, "redis", "database") != 0)
+            freeReplyObject(redisCommand(rc, "SELECT %lld", conf_int(conf, "redis", "database")));
+        for (i = 0; i < n && rc->err == 0; i++) {
+            if (l[i].new_limit < 0)
+                r = redisCommand(rc, "HDEL %s %s", counters, l[i].name);
+            else
+                r = redisCommand(rc, "HINCRBY %s %s %lld", counters, l[i].name,
+                                 l[i].new_limit - (l[i].old_limit < 0 ? 0 : l[i].old_limit));
+            if (r != NULL && r->type == REDIS_REPLY_ERROR)
+                fprintf(stderr, "modoctl: warning: the daily counter of %s was not adjusted: %s\n",
+                        l[i].name, r->str);
+            freeReplyObject(r);
+        }
+    }
+    if (rc == NULL || rc->err != 0)
+        fprintf(stderr, "modoctl: warning: Redis (%s): %s: the daily counters of the limits"
+                " changed follow them from the next day\n", addr, rc ? rc->errstr : "out of memory");
+    redisFree(rc);
 }
 
 void close_admin(struct admin **a)

@@ -18,6 +18,8 @@ int read_password(const char *given, char *buf, size_t size);
 struct admin;
 /* The database and the admin module for a command; NULL (said on stderr) if unreachable. */
 struct admin *open_admin(const struct conf *conf);
+/* After a committed command: the daily counters of the limits it changed (see modoctl.c). */
+void apply_limit_changes(const struct conf *conf, struct admin *a);
 void close_admin(struct admin **a);
 
 /* domain, relaydomain, domainalias, account, alias, sender-address, passwd */

@@ -351,8 +351,8 @@ int objects_command(const struct conf *conf, int argc, char **argv)
     if (write && (rc = admin_begin(a)) != 0)
         goto out;
     rc = run(a, conf, c, &o);
-    if (write)
-        rc = admin_end(a, rc);
+    if (write && (rc = admin_end(a, rc)) == 0)
+        apply_limit_changes(conf, a);
 out:
     if (rc != 0)
         fprintf(stderr, "modoctl: %s\n", admin_error(a));

@@ -11,8 +11,9 @@
  * Daily limits keep Modoboa's Redis hash (messages_count: remaining allowance per
  * domain name and per account address), read by Modoboa's UI. One Lua script checks
  * and charges domain and account atomically; it starts a new day at 00:00 UTC (one
- * marker key), fills missing fields from the database limits and follows limit changes
- * (a second hash remembers the limit each field was filled from).
+ * marker key), fills missing fields from the database limits and deletes the fields of
+ * limits removed. Whoever changes a limit adjusts the counter (Modoboa's post_save,
+ * modoctl), never this daemon too.
  *
  * Failures never go unanswered: database down -> tempfail_action; Redis down ->
  * DUNNO (redis_failure = open) or tempfail_action (closed), send-as still enforced.
@@ -44,11 +45,17 @@
 #include <strings.h>
 #include <time.h>
 
-/* KEYS: counters hash, limits hash, day marker. ARGV: today, then six per request (a batch
- * of the requests that arrived together): domain field ("" = none), its limit ("" = no
- * limit), account field, its limit, needed, charge. Returns reset, then per request:
- * blocked (0 none, 1 domain, 2 account), domain left, account left ("-" = no limit).
- * The requests are applied in order, atomically as a whole. */
+/* KEYS: counters hash, the limits hash of earlier versions (deleted with the day), day
+ * marker. ARGV: today, then six per request (a batch of the requests that arrived together):
+ * domain field ("" = none), its limit ("" = no limit), account field, its limit, needed,
+ * charge. Returns reset, then per request: blocked (0 none, 1 domain, 2 account), domain
+ * left, account left ("-" = no limit). The requests are applied in order, atomically as a
+ * whole.
+ *
+ * A missing field is filled from the database limit; a field whose limit is gone is
+ * deleted. A limit changed during the day is not followed here: whoever changes it adjusts
+ * the counter by the difference, as Modoboa's post_save does (HINCRBY new - old) and
+ * modoctl does too, so the counter ends where Modoboa's would. */
 static const char limit_script[] =
     "local reset = 0\n"
     "if redis.call('GET', KEYS[3]) ~= ARGV[1] then\n"
@@ -61,22 +68,17 @@ static const char limit_script[] =
     "  local f, lim = {ARGV[b], ARGV[b + 2]}, {ARGV[b + 1], ARGV[b + 3]}\n"
     "  local need, charge = tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])\n"
     "  local cur = redis.call('HMGET', KEYS[1], f[1], f[2])\n"
-    "  local old = redis.call('HMGET', KEYS[2], f[1], f[2])\n"
     "  local left = {'-', '-'}\n"
     "  for i = 1, 2 do\n"
     "    if f[i] ~= '' then\n"
     "      if lim[i] == '' then\n"
     "        if cur[i] then redis.call('HDEL', KEYS[1], f[i]) end\n"
-    "        if old[i] then redis.call('HDEL', KEYS[2], f[i]) end\n"
     "      else\n"
     "        local v = cur[i]\n"
     "        if not v then\n"
     "          redis.call('HSET', KEYS[1], f[i], lim[i])\n"
     "          v = lim[i]\n"
-    "        elseif old[i] and old[i] ~= lim[i] then\n"
-    "          v = redis.call('HINCRBY', KEYS[1], f[i], tonumber(lim[i]) - tonumber(old[i]))\n"
     "        end\n"
-    "        if old[i] ~= lim[i] then redis.call('HSET', KEYS[2], f[i], lim[i]) end\n"
     "        left[i] = tonumber(v)\n"
     "      end\n"
     "    end\n"
@@ -449,7 +451,8 @@ static void batch_failed(struct batch *b, const char *why)
         struct req *r = b->reqs[i];
         if (pd.message_mode && !r->eom)
             r->pc->inflight--;
-        if (pd.fail_closed)
+        /* a request without limits only cleaned up fields: nothing to enforce */
+        if (pd.fail_closed && (r->domain_limit >= 0 || r->account_limit >= 0))
             tempfail(r, "daily_limit", why);
         run_checks(r);
     }
@@ -554,8 +557,11 @@ static void enqueue_limits(struct req *r)
         snprintf(b->nums[i][0], sizeof(b->nums[i][0]), "%lld", r->domain_limit);
     if (r->account_limit >= 0)
         snprintf(b->nums[i][1], sizeof(b->nums[i][1]), "%lld", r->account_limit);
+    if (r->domain_limit < 0 && r->account_limit < 0)
+        need = 0; /* nothing to check or charge: the fields are only cleaned up */
     snprintf(b->nums[i][2], sizeof(b->nums[i][2]), "%ld", need);
-    snprintf(b->nums[i][3], sizeof(b->nums[i][3]), "%ld", request_charge(r));
+    snprintf(b->nums[i][3], sizeof(b->nums[i][3]), "%ld",
+             need == 0 && !r->eom ? 0L : request_charge(r));
     if (b->n == BATCH_MAX)
         flush_batch(-1, 0, NULL);
 }
@@ -569,11 +575,11 @@ static void limits_done(const struct store_answer *ans, void *arg)
         run_checks(r);
         return;
     }
-    if (ans->status == 0 || ans->nrows == 0 || ans->cells[1] == NULL ||
-        (ans->cells[0] == NULL && ans->cells[2] == NULL)) {
-        run_checks(r); /* no mailbox, or no limit: nothing to count */
+    if (ans->status == 0 || ans->nrows == 0 || ans->cells[1] == NULL) {
+        run_checks(r); /* no mailbox: nothing to count */
         return;
     }
+    /* no limit left: the script still runs, to delete the fields of limits removed */
     r->account_limit = ans->cells[0] ? atoll(ans->cells[0]) : -1;
     r->domain_limit = ans->cells[2] ? atoll(ans->cells[2]) : -1;
     snprintf(r->domain, sizeof(r->domain), "%s", ans->cells[1]);
@@ -917,7 +923,7 @@ static void *worker_init(struct server *srv, struct event_base *base)
     char *err = NULL;
 
     (void)srv;
-    pd.store = store_open(base, pd.conf, &err);
+    pd.store = store_open_flags(base, pd.conf, 0, &err);
     if (pd.store == NULL) {
         log_error("%s", err);
         free(err);
@@ -997,15 +1003,30 @@ int main(int argc, char **argv)
     }
     pd.rate_action = conf_str(pd.conf, "policyd", "rate_limit_action");
     pd.rate_prefix = conf_str(pd.conf, "redis", "prefix");
+    /* refuse to start on a database that cannot answer (no file, no schema) */
+    switch (store_check(pd.conf, &err)) {
+    case -1:
+        log_fatal("%s: %s", pd.conf_path, err);
+    case 1:
+        log_warning("%s (starting anyway: questions answer a temporary failure until it is back)",
+                    err);
+        free(err);
+        err = NULL;
+        break;
+    default:
+        break;
+    }
     srv = server_new(pd.conf, "policyd", &policyd_proto);
     server_set_reload_conf(srv, pd.conf_path);
     rc = server_run(srv, worker_init);
+    /* what is in flight is answered first, while everything its callbacks use is alive */
+    store_shutdown(pd.store);
+    redis_free(&pd.redis);
+    cache_free(&pd.cache);
     if (pd.midnight_ev != NULL)
         event_free(pd.midnight_ev);
     if (pd.flush_ev != NULL)
         event_free(pd.flush_ev);
-    redis_free(&pd.redis);
-    cache_free(&pd.cache);
     store_close(&pd.store);
     server_free(&srv);
     conf_free(&pd.conf);

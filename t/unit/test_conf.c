@@ -4,6 +4,7 @@
 #include "tap.h"
 
 #include "conf.h"
+#include "strbuf.h"
 
 #include <stdlib.h>
 
@@ -44,7 +45,7 @@ int main(void)
     ok(conf_bool(c, "lookupd", "debug"), "boolean");
     is_int(conf_int(c, "lookupd", "workers"), 2, "integer");
     is_int(conf_int(c, "policyd", "workers"), 1, "default kept");
-    is_str(conf_origin(c, "database", "url"), "modo.conf", "origin of a set value");
+    is_str(conf_origin(c, "database", "url"), "modo.conf:3", "origin of a set value: file:line");
     is_str(conf_origin(c, "cache", "size"), "default", "origin of a default");
     conf_free(&c);
     ok(c == NULL, "conf_free clears the pointer");
@@ -68,6 +69,49 @@ int main(void)
     bad("[database]\njust words\n",
         "modo.conf:2: syntax error (expected [section], key = value or a comment)");
     bad("key = 1\n", "modo.conf:1: [] key: unknown section []");
+    /* lines longer than libinih's 200-byte buffer: whole values, right line numbers */
+    {
+        struct strbuf text = STRBUF_INIT, want = STRBUF_INIT;
+        size_t i;
+        strbuf_puts(&text, "[policyd]\n# a comment\nrate_limit_action = DEFER_IF_PERMIT ");
+        for (i = 0; i < 60; i++)
+            strbuf_puts(&want, "slow down ");
+        strbuf_append(&text, want.data, want.len - 1);
+        strbuf_puts(&text, "  ; inline comment\n");
+        for (i = 0; i < 30; i++)
+            strbuf_puts(&text, "# a long comment line ...................................\n");
+        strbuf_puts(&text, "# ");
+        for (i = 0; i < 40; i++)
+            strbuf_puts(&text, "long comment ");
+        strbuf_puts(&text, "\nworkers = 3\n");
+        c = conf_load_string("modo.conf", text.data, &err);
+        if (!ok(c != NULL, "a 600-byte line loads"))
+            diag("%s", err);
+        if (c != NULL) {
+            char expect[1024];
+            snprintf(expect, sizeof(expect), "DEFER_IF_PERMIT %.*s", (int)want.len - 1, want.data);
+            is_str(conf_str(c, "policyd", "rate_limit_action"), expect,
+                   "its value whole, trimmed, without the inline comment");
+            is_int(conf_int(c, "policyd", "workers"), 3, "the lines after it are read");
+            is_str(conf_origin(c, "policyd", "workers"), "modo.conf:35", "and numbered right");
+        }
+        conf_free(&c);
+        strbuf_puts(&text, "bogus = 1\n");
+        bad(text.data, "modo.conf:36: [policyd] bogus: unknown setting");
+        strbuf_free(&text);
+        strbuf_free(&want);
+    }
+    bad("[lookupd]\nsocket_mode = rw-rw----\n",
+        "modo.conf:2: [lookupd] socket_mode: not an octal file mode (like 0660): \"rw-rw----\"");
+    bad("[lookupd]\nsocket_mode = 0999\n",
+        "modo.conf:2: [lookupd] socket_mode: not an octal file mode (like 0660): \"0999\"");
+    c = conf_load_string("modo.conf", "[lookupd]\nsocket_mode = 0640\n", &err);
+    ok(c != NULL && conf_int(c, "lookupd", "socket_mode") == 0640, "socket_mode 0640 is octal");
+    conf_free(&c);
+    c = conf_load("/", &err);
+    ok(c == NULL && err != NULL && strstr(err, "/: cannot read: it is a directory") == err,
+       "a directory is refused, not read as an empty file");
+    free(err);
     c = conf_load("/nonexistent/modo.conf", &err);
     ok(c == NULL && err != NULL && strstr(err, "/nonexistent/modo.conf: cannot open") == err,
        "missing file named");

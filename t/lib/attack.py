@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""attack.py - hostile and careless socketmap clients for the attack tests.
+
+Each subcommand talks to a modo daemon on 127.0.0.1 and prints one line that the
+shell test compares. Timings are printed in milliseconds.
+
+  lookup PORT MAP KEY                one socketmap request: the reply's payload
+  halfclose PORT MAP KEY             request, shutdown(SHUT_WR), then read: the reply
+  frame PORT SIZE whole|split        a frame of SIZE bytes in all: "closed" or the reply
+  slowloris PORT N SECONDS           N clients sending a byte every 300 ms: how many
+                                     the server closed within SECONDS
+  noread PORT MAP KEY COUNT SECONDS  COUNT requests, never read; hold SECONDS
+  stall PORT MAP BIGKEY COUNT KEY    COUNT pipelined BIGKEY lookups on one connection,
+                                     then one KEY lookup on another: its latency (ms)
+  parallel PORT MAP KEY...           one connection per key, all at once: "ms:STATUS"
+                                     per key, in order
+  burst PORT MAP KEY1 KEY2 ROUNDS    ROUNDS times both keys in one write, both replies
+                                     read: total ms ({} in KEY2: the round's number)
+  hold PORT N SECONDS                open N connections and hold them
+  until PORT MAP KEY WANT SECONDS    ask KEY ({} = attempt) every 50 ms until the reply
+                                     is WANT: ms taken, or "never"
+  policy PORT TEXT                   send TEXT (\\r and \\n escapes) to a policy server:
+                                     the reply, or "closed"
+"""
+import socket
+import sys
+import threading
+import time
+
+
+def ns(payload):
+    data = payload.encode() if isinstance(payload, str) else payload
+    return str(len(data)).encode() + b":" + data + b","
+
+
+def connect(port, timeout=10.0):
+    s = socket.create_connection(("127.0.0.1", int(port)), timeout=timeout)
+    return s
+
+
+def read_netstring(s, buf=b""):
+    """One netstring from s (buf: bytes already read); returns (payload, rest) or (None, b"")."""
+    while True:
+        colon = buf.find(b":")
+        if colon > 0:
+            n = int(buf[:colon])
+            if len(buf) >= colon + n + 2:
+                return buf[colon + 1:colon + 1 + n].decode(errors="replace"), buf[colon + n + 2:]
+        chunk = s.recv(65536)
+        if not chunk:
+            return None, b""
+        buf += chunk
+
+
+def cmd_lookup(port, m, key):
+    s = connect(port)
+    s.sendall(ns(f"{m} {key}"))
+    reply, _ = read_netstring(s)
+    print(reply if reply is not None else "closed")
+
+
+def cmd_halfclose(port, m, key):
+    s = connect(port)
+    s.sendall(ns(f"{m} {key}"))
+    s.shutdown(socket.SHUT_WR)
+    reply, _ = read_netstring(s)
+    print(reply if reply is not None else "closed")
+
+
+def cmd_frame(port, size, how):
+    size = int(size)
+    # "aliases x...x@test.com" in a frame of exactly size bytes in all
+    head = "aliases "
+    tail = "@test.com"
+    for digits in range(1, 8):
+        plen = size - digits - 2
+        if len(str(plen)) == digits:
+            break
+    local = "x" * (plen - len(head) - len(tail))
+    frame = ns(head + local + tail)
+    assert len(frame) == size, (len(frame), size)
+    s = connect(port)
+    try:
+        if how == "whole":
+            s.sendall(frame)
+        else:
+            for i in range(0, len(frame), 1000):
+                s.sendall(frame[i:i + 1000])
+                time.sleep(0.02)
+        reply, _ = read_netstring(s)
+    except (ConnectionResetError, BrokenPipeError):
+        reply = None
+    print(reply if reply is not None else "closed")
+
+
+def cmd_slowloris(port, n, seconds):
+    n, seconds = int(n), float(seconds)
+    socks = [connect(port) for _ in range(n)]
+    closed = set()
+    start = time.time()
+    while time.time() - start < seconds and len(closed) < n:
+        for i, s in enumerate(socks):
+            if i in closed:
+                continue
+            try:
+                s.sendall(b"9")  # the start of a length that never ends
+                s.setblocking(False)
+                try:
+                    if s.recv(1) == b"":
+                        closed.add(i)
+                except BlockingIOError:
+                    pass
+                s.setblocking(True)
+            except OSError:
+                closed.add(i)
+        time.sleep(0.3)
+    print(len(closed))
+
+
+def cmd_noread(port, m, key, count, seconds):
+    s = connect(port)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    req = ns(f"{m} {key}")
+    s.setblocking(False)
+    sent = 0
+    deadline = time.time() + float(seconds)
+    data = req * int(count)
+    while sent < len(data) and time.time() < deadline:
+        try:
+            sent += s.send(data[sent:])
+        except BlockingIOError:
+            time.sleep(0.05)
+    while time.time() < deadline:
+        time.sleep(0.1)
+    print(sent // len(req))
+
+
+def cmd_stall(port, m, bigkey, count, key):
+    a = connect(port)
+    a.sendall(ns(f"{m} {bigkey}") * int(count))
+
+    def drain():  # a client that reads everything, slowly enough to keep the server busy
+        try:
+            while a.recv(65536):
+                pass
+        except OSError:
+            pass
+
+    t = threading.Thread(target=drain, daemon=True)
+    t.start()
+    time.sleep(0.05)
+    b = connect(port)
+    t0 = time.time()
+    b.sendall(ns(f"{m} {key}"))
+    reply, _ = read_netstring(b)
+    ms = (time.time() - t0) * 1000
+    print(f"{ms:.0f}" if reply is not None else "closed")
+
+
+def cmd_parallel(port, m, *keys):
+    results = [None] * len(keys)
+    socks = [connect(port, timeout=30) for _ in keys]
+    t0 = time.time()
+
+    def one(i):
+        try:
+            socks[i].sendall(ns(f"{m} {keys[i]}"))
+            reply, _ = read_netstring(socks[i])
+            status = reply.split(" ")[0] if reply is not None else "closed"
+        except OSError:
+            status = "error"
+        results[i] = f"{(time.time() - t0) * 1000:.0f}:{status}"
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(keys))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(" ".join(results))
+
+
+def cmd_burst(port, m, k1, k2, rounds):
+    s = connect(port)
+    t0 = time.time()
+    for i in range(int(rounds)):
+        s.sendall(ns(f"{m} {k1}") + ns(f"{m} {k2.replace('{}', str(i))}"))
+        buf = b""
+        for _ in range(2):
+            reply, buf = read_netstring(s, buf)
+            if reply is None:
+                print("closed")
+                return
+    print(f"{(time.time() - t0) * 1000:.0f}")
+
+
+def cmd_until(port, m, keyfmt, want, seconds):
+    """Ask keyfmt ({} = attempt number) every 50 ms on fresh connections until the reply
+    is want: the ms it took (from this program's start), or "never"."""
+    t0 = time.time()
+    i = 0
+    while time.time() - t0 < float(seconds):
+        i += 1
+        try:
+            s = connect(port, timeout=5)
+            s.sendall(ns(f"{m} {keyfmt.replace('{}', str(i))}"))
+            reply, _ = read_netstring(s)
+            s.close()
+            if reply == want:
+                print(f"{(time.time() - t0) * 1000:.0f}")
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    print("never")
+
+
+def cmd_hold(port, n, seconds):
+    socks = []
+    for _ in range(int(n)):
+        try:
+            socks.append(connect(port, timeout=2))
+        except OSError:
+            break
+    time.sleep(float(seconds))
+    print(len(socks))
+
+
+def cmd_policy(port, text):
+    s = connect(port, timeout=5)
+    s.sendall(text.encode().decode("unicode_escape").encode())
+    data = b""
+    try:
+        while not data.endswith(b"\n\n"):
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except socket.timeout:
+        pass
+    print(data.decode().strip() if data else "closed")
+
+
+COMMANDS = {
+    "lookup": cmd_lookup, "halfclose": cmd_halfclose, "frame": cmd_frame,
+    "slowloris": cmd_slowloris, "noread": cmd_noread, "stall": cmd_stall,
+    "parallel": cmd_parallel, "burst": cmd_burst, "hold": cmd_hold, "policy": cmd_policy,
+    "until": cmd_until,
+}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        sys.stderr.write(__doc__)
+        sys.exit(2)
+    try:
+        COMMANDS[sys.argv[1]](*sys.argv[2:])
+    except (socket.timeout, ConnectionRefusedError) as e:
+        print(f"error: {e}")
