@@ -96,6 +96,8 @@ def cmd_frame(port, size, how):
 def cmd_slowloris(port, n, seconds):
     n, seconds = int(n), float(seconds)
     socks = [connect(port) for _ in range(n)]
+    for s in socks:  # a valid start of a frame that would end only after 1,500 bytes
+        s.sendall(b"1500:aliases ")
     closed = set()
     start = time.time()
     while time.time() - start < seconds and len(closed) < n:
@@ -103,7 +105,7 @@ def cmd_slowloris(port, n, seconds):
             if i in closed:
                 continue
             try:
-                s.sendall(b"9")  # the start of a length that never ends
+                s.sendall(b"x")
                 s.setblocking(False)
                 try:
                     if s.recv(1) == b"":
