@@ -17,6 +17,8 @@ shell test compares. Timings are printed in milliseconds.
   burst PORT MAP KEY1 KEY2 ROUNDS    ROUNDS times both keys in one write, both replies
                                      read: total ms ({} in KEY2: the round's number)
   hold PORT N SECONDS                open N connections and hold them
+  abandon PORT socketmap|policy REQUEST...
+                                     each request on its own connection, then a reset
   until PORT MAP KEY WANT SECONDS    ask KEY ({} = attempt) every 50 ms until the reply
                                      is WANT: ms taken, or "never"
   policy PORT TEXT                   send TEXT (\\r and \\n escapes) to a policy server:
@@ -216,6 +218,23 @@ def cmd_until(port, m, keyfmt, want, seconds):
     print("never")
 
 
+def cmd_abandon(port, proto, *requests):
+    """Send each request on its own connection, wait a little, then reset them all
+    (SO_LINGER 0): questions are left in flight with nobody to answer."""
+    import struct
+    socks = []
+    for r in requests:
+        s = connect(port)
+        data = ns(r) if proto == "socketmap" else r.encode().decode("unicode_escape").encode()
+        s.sendall(data)
+        socks.append(s)
+    time.sleep(0.3)
+    for s in socks:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+    print(len(socks))
+
+
 def cmd_hold(port, n, seconds):
     socks = []
     for _ in range(int(n)):
@@ -246,7 +265,7 @@ COMMANDS = {
     "lookup": cmd_lookup, "halfclose": cmd_halfclose, "frame": cmd_frame,
     "slowloris": cmd_slowloris, "noread": cmd_noread, "stall": cmd_stall,
     "parallel": cmd_parallel, "burst": cmd_burst, "hold": cmd_hold, "policy": cmd_policy,
-    "until": cmd_until,
+    "until": cmd_until, "abandon": cmd_abandon,
 }
 
 if __name__ == "__main__":
