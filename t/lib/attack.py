@@ -17,6 +17,8 @@ shell test compares. Timings are printed in milliseconds.
   burst PORT MAP KEY1 KEY2 ROUNDS    ROUNDS times both keys in one write, both replies
                                      read: total ms ({} in KEY2: the round's number)
   hold PORT N SECONDS                open N connections and hold them
+  raw PORT BYTES                     send BYTES (backslash escapes), read for 0.5 s: the
+                                     reply, then "closed" if the server closed
   abandon PORT socketmap|policy REQUEST...
                                      each request on its own connection, then a reset
   until PORT MAP KEY WANT SECONDS    ask KEY ({} = attempt) every 50 ms until the reply
@@ -235,6 +237,27 @@ def cmd_abandon(port, proto, *requests):
     print(len(socks))
 
 
+def cmd_raw(port, data):
+    """Send raw bytes (\\ escapes), then read for half a second: what came back, then
+    "closed" if the server closed the connection."""
+    s = connect(port, timeout=0.5)
+    s.sendall(data.encode().decode("unicode_escape").encode("latin-1"))
+    out = b""
+    closed = False
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                closed = True
+                break
+            out += chunk
+    except socket.timeout:
+        pass
+    except ConnectionResetError:
+        closed = True
+    print((out.decode(errors="replace") + (" closed" if closed else "")).strip())
+
+
 def cmd_hold(port, n, seconds):
     socks = []
     for _ in range(int(n)):
@@ -265,7 +288,7 @@ COMMANDS = {
     "lookup": cmd_lookup, "halfclose": cmd_halfclose, "frame": cmd_frame,
     "slowloris": cmd_slowloris, "noread": cmd_noread, "stall": cmd_stall,
     "parallel": cmd_parallel, "burst": cmd_burst, "hold": cmd_hold, "policy": cmd_policy,
-    "until": cmd_until, "abandon": cmd_abandon,
+    "until": cmd_until, "abandon": cmd_abandon, "raw": cmd_raw,
 }
 
 if __name__ == "__main__":
