@@ -375,10 +375,13 @@ static bool conn_write_now(struct server_conn *c)
         if (n == 0)
             break;
     }
-    if (evbuffer_get_length(c->out) > 0)
-        event_add(c->wev, NULL);
-    else
+    if (evbuffer_get_length(c->out) > 0) {
+        /* a client that reads nothing of its replies for idle_timeout is dropped */
+        struct timeval idle = {c->server->idle_ms / 1000, (c->server->idle_ms % 1000) * 1000};
+        event_add(c->wev, &idle);
+    } else {
         event_del(c->wev);
+    }
     if (!maybe_close(c))
         return false;
     if (c->paused && !c->in_read && !c->closing && !conn_overloaded(c, true)) {
@@ -440,9 +443,16 @@ void server_reply(struct server_conn *c, const char *data, size_t len)
 
 static void conn_on_write(evutil_socket_t fd, short what, void *arg)
 {
+    struct server_conn *c = arg;
+
     (void)fd;
-    (void)what;
-    conn_write_now(arg);
+    if (what & EV_TIMEOUT) {
+        log_warning("%s: a client read none of its replies for idle_timeout (%lld ms):"
+                    " disconnecting", c->server->section, c->server->idle_ms);
+        conn_free(c);
+        return;
+    }
+    conn_write_now(c);
 }
 
 static void request_expired(evutil_socket_t fd, short what, void *arg)
