@@ -17,6 +17,8 @@ shell test compares. Timings are printed in milliseconds.
   burst PORT MAP KEY1 KEY2 ROUNDS    ROUNDS times both keys in one write, both replies
                                      read: total ms ({} in KEY2: the round's number)
   hold PORT N SECONDS                open N connections and hold them
+  load PORT MAP SECONDS KEY=WANT...  six clients asking the keys in turn ({} in a key:
+                                     a fresh number each time): "RIGHT TEMP WRONG"
   raw PORT BYTES                     send BYTES (backslash escapes), read for 0.5 s: the
                                      reply, then "closed" if the server closed
   abandon PORT socketmap|policy REQUEST...
@@ -258,6 +260,40 @@ def cmd_raw(port, data):
     print((out.decode(errors="replace") + (" closed" if closed else "")).strip())
 
 
+def cmd_load(port, m, seconds, *pairs):
+    """Six clients asking KEY=EXPECTED pairs in turn on persistent connections for
+    SECONDS ({} in a key: a fresh number each time): "RIGHT TEMP WRONG" counts."""
+    wanted = [p.split("=", 1) for p in pairs]
+    counts = {"right": 0, "temp": 0, "wrong": 0}
+    lock = threading.Lock()
+    end = time.time() + float(seconds)
+    serial = [0]
+
+    def client(n):
+        s = connect(port, timeout=30)
+        i = n
+        while time.time() < end:
+            key, want = wanted[i % len(wanted)]
+            i += 1
+            with lock:
+                serial[0] += 1
+                key = key.replace("{}", str(serial[0]))
+            s.sendall(ns(f"{m} {key}"))
+            reply, _ = read_netstring(s)
+            kind = "right" if reply == want else "temp" if reply and reply.startswith("TEMP") else "wrong"
+            with lock:
+                counts[kind] += 1
+                if kind == "wrong" and counts[kind] <= 3:
+                    sys.stderr.write(f"wrong: {key}: {reply!r}, want {want!r}\n")
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(f"{counts['right']} {counts['temp']} {counts['wrong']}")
+
+
 def cmd_hold(port, n, seconds):
     socks = []
     for _ in range(int(n)):
@@ -288,7 +324,7 @@ COMMANDS = {
     "lookup": cmd_lookup, "halfclose": cmd_halfclose, "frame": cmd_frame,
     "slowloris": cmd_slowloris, "noread": cmd_noread, "stall": cmd_stall,
     "parallel": cmd_parallel, "burst": cmd_burst, "hold": cmd_hold, "policy": cmd_policy,
-    "until": cmd_until, "abandon": cmd_abandon, "raw": cmd_raw,
+    "until": cmd_until, "abandon": cmd_abandon, "raw": cmd_raw, "load": cmd_load,
 }
 
 if __name__ == "__main__":
