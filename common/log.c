@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +33,19 @@ bool log_debug_enabled(void)
     return log_debug_on;
 }
 
+static void emit(int prio, const char *label, const char *msg)
+{
+    if (log_to == LOG_TARGET_SYSLOG) {
+        if (label[0])
+            syslog(prio, "%s: %s", label, msg);
+        else
+            syslog(prio, "%s", msg);
+        return;
+    }
+    fprintf(stderr, "%s[%ld]: %s%s%s\n", log_ident, (long)getpid(), label, label[0] ? ": " : "",
+            msg);
+}
+
 __attribute__((format(printf, 3, 0))) static void log_emit(int prio, const char *label,
                                                          const char *fmt, va_list ap)
 {
@@ -40,7 +54,15 @@ __attribute__((format(printf, 3, 0))) static void log_emit(int prio, const char 
 
     vsnprintf(raw, sizeof(raw), fmt, ap);
     /* control bytes (a client's "\n" in a key) must not forge log lines: escape them */
-    for (i = 0; raw[i] != '\0' && o + 5 < sizeof(msg); i++) {
+    for (i = 0; raw[i] != '\0' && (unsigned char)raw[i] >= 0x20 && raw[i] != 0x7f; i++)
+        ;
+    if (raw[i] == '\0') { /* nothing to escape: the common case, no copy */
+        emit(prio, label, raw);
+        return;
+    }
+    memcpy(msg, raw, i);
+    o = i;
+    for (; raw[i] != '\0' && o + 5 < sizeof(msg); i++) {
         unsigned char c = (unsigned char)raw[i];
         if (c < 0x20 || c == 0x7f) {
             static const char hex[] = "0123456789abcdef";
@@ -53,15 +75,7 @@ __attribute__((format(printf, 3, 0))) static void log_emit(int prio, const char 
         }
     }
     msg[o] = '\0';
-    if (log_to == LOG_TARGET_SYSLOG) {
-        if (label[0])
-            syslog(prio, "%s: %s", label, msg);
-        else
-            syslog(prio, "%s", msg);
-        return;
-    }
-    fprintf(stderr, "%s[%ld]: %s%s%s\n", log_ident, (long)getpid(), label, label[0] ? ": " : "",
-            msg);
+    emit(prio, label, msg);
 }
 
 #define LOG_BODY(prio, label)                                                                      \

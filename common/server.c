@@ -264,6 +264,12 @@ static void open_listeners(struct server *srv)
 
 /* ---- connections ---- */
 
+static struct timeval ms_tv(long long ms)
+{
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+    return tv;
+}
+
 struct listener_ctx {
     struct server *srv;
     const char *tag;
@@ -377,7 +383,7 @@ static bool conn_write_now(struct server_conn *c)
     }
     if (evbuffer_get_length(c->out) > 0) {
         /* a client that reads nothing of its replies for idle_timeout is dropped */
-        struct timeval idle = {c->server->idle_ms / 1000, (c->server->idle_ms % 1000) * 1000};
+        struct timeval idle = ms_tv(c->server->idle_ms);
         event_add(c->wev, &idle);
     } else {
         event_del(c->wev);
@@ -385,7 +391,7 @@ static bool conn_write_now(struct server_conn *c)
     if (!maybe_close(c))
         return false;
     if (c->paused && !c->in_read && !c->closing && !conn_overloaded(c, true)) {
-        struct timeval idle = {c->server->idle_ms / 1000, (c->server->idle_ms % 1000) * 1000};
+        struct timeval idle = ms_tv(c->server->idle_ms);
         c->paused = false;
         if (!c->eof)
             event_add(c->rev, &idle);
@@ -516,7 +522,7 @@ static void conn_process(struct server_conn *c)
     /* request_timeout runs from the first byte of a request until the request is whole */
     if (evbuffer_get_length(c->in) > 0 && !c->paused && !c->closing) {
         if (c->req_ev == NULL) {
-            struct timeval tv = {srv->request_ms / 1000, (srv->request_ms % 1000) * 1000};
+            struct timeval tv = ms_tv(srv->request_ms);
             c->req_ev = evtimer_new(srv->base, request_expired, c);
             evtimer_add(c->req_ev, &tv);
         }
@@ -535,7 +541,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     if (what & EV_TIMEOUT) { /* idle */
         if (c->head != NULL) { /* still answering: not idle */
-            struct timeval idle = {c->server->idle_ms / 1000, (c->server->idle_ms % 1000) * 1000};
+            struct timeval idle = ms_tv(c->server->idle_ms);
             event_add(c->rev, &idle);
             return;
         }
@@ -616,7 +622,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     struct listener_ctx *lc = arg;
     struct server *srv = lc->srv;
     struct server_conn *c;
-    struct timeval idle = {srv->idle_ms / 1000, (srv->idle_ms % 1000) * 1000};
+    struct timeval idle = ms_tv(srv->idle_ms);
 
     (void)l;
     (void)salen;

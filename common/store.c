@@ -97,6 +97,23 @@ int store_check(const struct conf *conf, char **error_r)
     return -1;
 }
 
+void store_require(const struct conf *conf, const char *conf_path)
+{
+    char *err = NULL;
+
+    switch (store_check(conf, &err)) {
+    case -1:
+        log_fatal("%s: %s", conf_path, err);
+    case 1:
+        log_warning("%s (starting anyway: questions answer a temporary failure until it is back)",
+                    err);
+        break;
+    default:
+        break;
+    }
+    free(err);
+}
+
 struct store *store_open(struct event_base *base, const struct conf *conf, char **error_r)
 {
     return store_open_flags(base, conf, STORE_CREATE, error_r);

@@ -129,6 +129,9 @@ struct store *store_open_flags(struct event_base *base, const struct conf *conf,
  * says why; the daemon starts and answers temporary failures until it can).
  */
 int store_check(const struct conf *conf, char **error_r);
+/* For a daemon's start: store_check(), fatal when the database cannot answer (naming
+ * conf_path), a warning when PostgreSQL is only unreachable now. */
+void store_require(const struct conf *conf, const char *conf_path);
 /*
  * Stop: every pending question is answered with an error (status -1), and any question
  * asked from then on fails at once. The store stays allocated, so callbacks that run

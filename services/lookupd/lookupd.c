@@ -251,18 +251,7 @@ int main(int argc, char **argv)
     map_config_load(&ld.maps, ld.conf);
     ld.max_request = (size_t)conf_int(ld.conf, "lookupd", "max_request");
     /* refuse to start on a database that cannot answer (no file, no schema) */
-    switch (store_check(ld.conf, &err)) {
-    case -1:
-        log_fatal("%s: %s", ld.conf_path, err);
-    case 1:
-        log_warning("%s (starting anyway: questions answer a temporary failure until it is back)",
-                    err);
-        free(err);
-        err = NULL;
-        break;
-    default:
-        break;
-    }
+    store_require(ld.conf, ld.conf_path);
     srv = server_new_tagged(ld.conf, "lookupd", &lookupd_proto, validate_tag);
     server_set_reload_conf(srv, ld.conf_path);
     rc = server_run(srv, worker_init);

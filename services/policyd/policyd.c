@@ -1004,18 +1004,7 @@ int main(int argc, char **argv)
     pd.rate_action = conf_str(pd.conf, "policyd", "rate_limit_action");
     pd.rate_prefix = conf_str(pd.conf, "redis", "prefix");
     /* refuse to start on a database that cannot answer (no file, no schema) */
-    switch (store_check(pd.conf, &err)) {
-    case -1:
-        log_fatal("%s: %s", pd.conf_path, err);
-    case 1:
-        log_warning("%s (starting anyway: questions answer a temporary failure until it is back)",
-                    err);
-        free(err);
-        err = NULL;
-        break;
-    default:
-        break;
-    }
+    store_require(pd.conf, pd.conf_path);
     srv = server_new(pd.conf, "policyd", &policyd_proto);
     server_set_reload_conf(srv, pd.conf_path);
     rc = server_run(srv, worker_init);
