@@ -614,6 +614,23 @@ const char *conf_origin(const struct conf *conf, const char *section, const char
     return conf->values[conf_index(section, name, CONF_STRING)].origin;
 }
 
+static bool value_differs(const struct conf *a, const struct conf *b, size_t i)
+{
+    return strcmp(a->values[i].raw, b->values[i].raw) != 0;
+}
+
+bool conf_differs(const struct conf *a, const struct conf *b, const char *section,
+                  const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < CONF_COUNT; i++)
+        if (strcmp(conf_table[i].section, section) == 0 &&
+            (name == NULL || strcmp(conf_table[i].name, name) == 0) && value_differs(a, b, i))
+            return true;
+    return false;
+}
+
 void conf_print_reference(FILE *fp)
 {
     static const char *const types[] = {"string", "integer", "boolean", "duration", "enum",

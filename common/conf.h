@@ -53,6 +53,11 @@ long long conf_ms(const struct conf *conf, const char *section, const char *name
 /* Where the value came from: "default", or "file:line". */
 const char *conf_origin(const struct conf *conf, const char *section, const char *name);
 
+/* Does a setting ([section] name), or with name NULL any setting of [section], have a
+ * different value in a and b? (A reload decides what to renew.) */
+bool conf_differs(const struct conf *a, const struct conf *b, const char *section,
+                  const char *name);
+
 /* Value parsers shared with other modules; 0 on success, -1 with *error_r. */
 int conf_parse_bool(const char *s, bool *v, const char **error_r);
 int conf_parse_duration(const char *s, long long *ms, const char **error_r);

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Commands slower than [redis] timeout this many times in a row: drop the connection. */
 #define REDIS_MAX_SLOW 3
@@ -24,7 +25,8 @@ struct redis {
     int port, db;
     long long timeout_ms, backoff_ms, backoff_max_ms;
     redisAsyncContext *ac;
-    bool up, ever_logged;
+    bool up, ever_logged, closing;
+    struct timespec down_since; /* when it was lost (for the line that says it is back) */
     int slow;
     struct event *retry_ev;
     unsigned long long errors;
@@ -41,14 +43,101 @@ struct pending {
 
 static void connect_now(struct redis *r);
 
+/* unix:PATH or HOST:PORT (the port a number, 1 to 65535); 0, or -1 */
+static int parse_address(const char *addr, char **host, int *port, char **unix_path)
+{
+    const char *colon = strrchr(addr, ':');
+    long long p;
+    const char *err;
+
+    *host = *unix_path = NULL;
+    if (strncmp(addr, "unix:", 5) == 0 && addr[5] != '\0') {
+        *unix_path = xstrdup(addr + 5);
+        return 0;
+    }
+    if (colon == NULL || colon == addr || conf_parse_int(colon + 1, &p, &err) < 0 || p < 1 ||
+        p > 65535)
+        return -1;
+    *host = xstrndup(addr, (size_t)(colon - addr));
+    *port = (int)p;
+    return 0;
+}
+
+int redis_check(const struct conf *conf, bool connect, char **error_r)
+{
+    const char *addr = conf_str(conf, "redis", "address"), *password;
+    struct timeval tv;
+    struct strbuf sb = STRBUF_INIT;
+    redisContext *c;
+    redisReply *rep;
+    char *host, *path;
+    int port = 0, db;
+
+    if (addr[0] == '\0')
+        return 0;
+    if (parse_address(addr, &host, &port, &path) < 0) {
+        strbuf_printf(&sb, "%s: [redis] address: \"%s\" is neither HOST:PORT nor unix:PATH",
+                      conf_origin(conf, "redis", "address"), addr);
+        *error_r = strbuf_steal(&sb);
+        return -1;
+    }
+    if (!connect) {
+        free(host);
+        free(path);
+        return 0;
+    }
+    tv.tv_sec = 2;
+    tv.tv_usec = 0;
+    c = path ? redisConnectUnixWithTimeout(path, tv) : redisConnectWithTimeout(host, port, tv);
+    free(host);
+    free(path);
+    if (c == NULL || c->err) {
+        strbuf_printf(&sb, "Redis at %s: cannot connect: %s", addr,
+                      c ? c->errstr : "out of memory");
+        goto fail;
+    }
+    redisSetTimeout(c, tv);
+    password = conf_str(conf, "redis", "password");
+    db = (int)conf_int(conf, "redis", "database");
+    rep = password[0] ? redisCommand(c, "AUTH %s", password) : redisCommand(c, "PING");
+    if (rep != NULL && rep->type != REDIS_REPLY_ERROR && db != 0) {
+        freeReplyObject(rep);
+        rep = redisCommand(c, "SELECT %d", db);
+    }
+    if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+        strbuf_printf(&sb, "Redis at %s: %s", addr,
+                      rep ? rep->str : c->errstr[0] ? c->errstr : "no answer");
+        if (rep != NULL)
+            freeReplyObject(rep);
+        goto fail;
+    }
+    freeReplyObject(rep);
+    redisFree(c);
+    return 0;
+fail:
+    if (c != NULL)
+        redisFree(c);
+    *error_r = strbuf_steal(&sb);
+    return -1;
+}
+
 static void set_state(struct redis *r, bool up, const char *why)
 {
-    if (up == r->up && r->ever_logged)
+    struct timespec now;
+
+    if (r->closing || (up == r->up && r->ever_logged))
         return;
-    if (up)
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (up && r->down_since.tv_sec != 0)
+        log_info("Redis %s available again after %.1f s", r->what,
+                 (double)(now.tv_sec - r->down_since.tv_sec) +
+                     (double)(now.tv_nsec - r->down_since.tv_nsec) / 1e9);
+    else if (up)
         log_info("Redis %s available", r->what);
     else if (r->up || !r->ever_logged)
         log_warning("Redis %s unavailable (%s): %s", r->what, why, r->consequence);
+    if (!up && (r->up || !r->ever_logged))
+        r->down_since = now;
     r->ever_logged = true;
     r->up = up;
 }
@@ -139,7 +228,7 @@ static void connect_now(struct redis *r)
 struct redis *redis_new(struct event_base *base, const struct conf *conf, const char *what,
                         const char *consequence)
 {
-    const char *addr = conf_str(conf, "redis", "address"), *colon;
+    const char *addr = conf_str(conf, "redis", "address");
     struct redis *r;
 
     if (addr[0] == '\0')
@@ -152,15 +241,8 @@ struct redis *redis_new(struct event_base *base, const struct conf *conf, const 
     r->db = (int)conf_int(conf, "redis", "database");
     r->timeout_ms = conf_ms(conf, "redis", "timeout");
     r->backoff_max_ms = conf_ms(conf, "redis", "reconnect_max");
-    if (strncmp(addr, "unix:", 5) == 0 && addr[5] != '\0') {
-        r->unix_path = xstrdup(addr + 5);
-    } else if ((colon = strrchr(addr, ':')) != NULL && colon != addr &&
-               atoi(colon + 1) > 0 && atoi(colon + 1) < 65536) {
-        r->host = xstrndup(addr, (size_t)(colon - addr));
-        r->port = atoi(colon + 1);
-    } else {
+    if (parse_address(addr, &r->host, &r->port, &r->unix_path) < 0)
         log_fatal("[redis] address: \"%s\" is neither HOST:PORT nor unix:PATH", addr);
-    }
     r->retry_ev = evtimer_new(base, retry_cb, r);
     connect_now(r);
     return r;
@@ -174,6 +256,7 @@ void redis_free(struct redis **rp)
         return;
     event_free(r->retry_ev);
     r->retry_ev = NULL;
+    r->closing = true; /* our own disconnect is no news */
     if (r->ac != NULL) {
         redisAsyncContext *ac = r->ac;
         r->ac = NULL;
@@ -210,7 +293,8 @@ static void reply_cb(redisAsyncContext *ac, void *reply, void *privdata)
     }
     event_free(p->timer);
     p->r->slow = 0;
-    if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+    /* NOSCRIPT is an answer the callers handle (they send the script itself) */
+    if (rep == NULL || (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) != 0)) {
         p->r->errors++;
         if (rep != NULL)
             log_warning("Redis %s: %s", p->r->what, rep->str);

@@ -26,6 +26,12 @@ typedef void redis_cb(struct redisReply *reply, void *arg);
 struct redis *redis_new(struct event_base *base, const struct conf *conf, const char *what,
                         const char *consequence);
 void redis_free(struct redis **r);
+/*
+ * Is [redis] address well formed and, with connect, does Redis answer (AUTH and SELECT
+ * included; blocking, 2 s)? 0 (also for an empty address), or -1 with *error_r (malloc'd,
+ * naming the setting or the address; never the password).
+ */
+int redis_check(const struct conf *conf, bool connect, char **error_r);
 
 bool redis_is_up(const struct redis *r);
 

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -84,8 +85,12 @@ struct server {
     struct event *accept_ev;
     void *state;
     server_reload_cb *reload;
-    const char *reload_path; /* server_set_reload_conf */
-    const char *(*validate_tag)(const char *tag);
+    const char *(*validate_tag)(const struct conf *conf, const char *tag);
+    char *unix_paths[SERVER_MAX_LISTENERS]; /* bound here: removed at stop */
+    dev_t unix_dev[SERVER_MAX_LISTENERS];
+    ino_t unix_ino[SERVER_MAX_LISTENERS];
+    size_t nunix;
+    pid_t parent; /* the process that bound the sockets */
 };
 
 /* ---- listeners ---- */
@@ -233,7 +238,13 @@ static void open_listeners(struct server *srv)
         } else if (strncmp(spec, "unix:", 5) == 0) {
             const char *why = NULL;
             int fd = listen_unix(srv, spec + 5, &why);
+            struct stat st;
             add_fd(srv, fd, spec, tag, why);
+            if (stat(spec + 5, &st) == 0) {
+                srv->unix_paths[srv->nunix] = xstrdup(spec + 5);
+                srv->unix_dev[srv->nunix] = st.st_dev;
+                srv->unix_ino[srv->nunix++] = st.st_ino;
+            }
         } else if (strncmp(spec, "fd:", 3) == 0) {
             add_fd(srv, atoi(spec + 3) > 2 ? atoi(spec + 3) : -1, spec, tag,
                    "not an inherited descriptor (3 or more)");
@@ -251,7 +262,7 @@ static void open_listeners(struct server *srv)
                       spec);
         }
         if (srv->validate_tag != NULL) {
-            const char *why = srv->validate_tag(tag);
+            const char *why = srv->validate_tag(srv->conf, tag);
             if (why != NULL)
                 log_fatal("[%s] listen: %s%s%s: %s", srv->section, tag, tag[0] ? "=" : "", spec,
                           why);
@@ -676,6 +687,8 @@ void server_shutdown(struct server *srv)
     if (srv->stopping)
         return;
     srv->stopping = true;
+    if (getpid() == srv->parent)
+        sd_notify(0, "STOPPING=1");
     for (i = 0; i < srv->nfds; i++)
         if (srv->listeners[i] != NULL)
             evconnlistener_disable(srv->listeners[i]);
@@ -697,33 +710,15 @@ void server_shutdown(struct server *srv)
     evtimer_add(srv->grace_ev, &grace);
 }
 
-/* The daemons' SIGHUP: reread the file and apply [section] debug; the rest needs a restart. */
-static void reload_debug(struct server *srv)
-{
-    char *err = NULL;
-    struct conf *fresh = conf_load(srv->reload_path, &err);
-
-    if (fresh == NULL) {
-        log_error("reload: %s: keeping the running configuration", err);
-        free(err);
-        return;
-    }
-    log_set_debug(conf_bool(fresh, srv->section, "debug"));
-    log_info("reloaded %s (only [%s] debug changes without a restart)", srv->reload_path,
-             srv->section);
-    conf_free(&fresh);
-}
-
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     struct server *srv = arg;
 
     (void)what;
     if (sig == SIGHUP) {
+        /* with workers, the parent announced the reload; each worker applies it quietly */
         if (srv->reload != NULL)
-            srv->reload(srv, srv->state);
-        else if (srv->reload_path != NULL)
-            reload_debug(srv);
+            srv->reload(srv, getpid() == srv->parent);
         return;
     }
     server_shutdown(srv);
@@ -772,7 +767,8 @@ struct server *server_new(const struct conf *conf, const char *section,
 
 struct server *server_new_tagged(const struct conf *conf, const char *section,
                                  const struct server_protocol *proto,
-                                 const char *(*validate_tag)(const char *tag))
+                                 const char *(*validate_tag)(const struct conf *conf,
+                                                             const char *tag))
 {
     struct server *srv = xcalloc(1, sizeof(*srv));
 
@@ -781,11 +777,8 @@ struct server *server_new_tagged(const struct conf *conf, const char *section,
     srv->section = section;
     srv->proto = proto;
     srv->max_conns = (size_t)conf_int(conf, section, "max_connections");
-    srv->max_request = (size_t)conf_int(conf, section, "max_request");
-    srv->idle_ms = conf_ms(conf, section, "idle_timeout");
-    srv->request_ms = conf_ms(conf, section, "request_timeout");
-    srv->max_pending = (size_t)conf_int(conf, section, "max_pending");
-    srv->max_output = (size_t)conf_int(conf, section, "max_output");
+    srv->parent = getpid();
+    server_apply_conf(srv, conf);
     signal(SIGPIPE, SIG_IGN);
     open_listeners(srv);
     fit_open_files(srv, conf_origin(conf, section, "max_connections"));
@@ -797,9 +790,34 @@ void server_set_reload(struct server *srv, server_reload_cb *cb)
     srv->reload = cb;
 }
 
-void server_set_reload_conf(struct server *srv, const char *conf_path)
+void server_apply_conf(struct server *srv, const struct conf *conf)
 {
-    srv->reload_path = conf_path;
+    const char *section = srv->section;
+
+    srv->conf = conf;
+    srv->max_request = (size_t)conf_int(conf, section, "max_request");
+    srv->idle_ms = conf_ms(conf, section, "idle_timeout");
+    srv->request_ms = conf_ms(conf, section, "request_timeout");
+    srv->max_pending = (size_t)conf_int(conf, section, "max_pending");
+    srv->max_output = (size_t)conf_int(conf, section, "max_output");
+}
+
+const char *server_check_tags(const struct server *srv, const struct conf *conf)
+{
+    static char msg[512];
+    size_t i;
+
+    if (srv->validate_tag == NULL)
+        return NULL;
+    for (i = 0; i < srv->nfds; i++) {
+        const char *why = srv->validate_tag(conf, srv->tags[i]);
+        if (why != NULL) {
+            snprintf(msg, sizeof(msg), "[%s] listen: the listener tagged %s: %s", srv->section,
+                     srv->tags[i], why);
+            return msg;
+        }
+    }
+    return NULL;
 }
 
 static void drop_privileges(struct server *srv)
@@ -815,7 +833,9 @@ static void drop_privileges(struct server *srv)
     }
     pw = getpwnam(user);
     if (pw == NULL)
-        log_fatal("[%s] user: no such user \"%s\"", srv->section, user);
+        log_fatal("%s: [%s] user: no such user \"%s\"; create it (adduser --system --group"
+                  " --no-create-home --home /nonexistent %s) or name another",
+                  conf_origin(srv->conf, srv->section, "user"), srv->section, user, user);
     if (geteuid() != 0) {
         if (getuid() != pw->pw_uid)
             log_fatal("[%s] user: cannot switch to \"%s\" without root", srv->section, user);
@@ -855,6 +875,8 @@ static int worker_main(struct server *srv, server_worker_init_cb *init)
     srv->state = init(srv, srv->base);
     if (srv->state == NULL)
         return 1;
+    if (getpid() == srv->parent)
+        sd_notify(0, "READY=1");
     event_base_dispatch(srv->base);
     while (srv->conns != NULL)
         conn_free(srv->conns);
@@ -870,6 +892,19 @@ static int worker_main(struct server *srv, server_worker_init_cb *init)
     return 0;
 }
 
+/* Unix sockets bound by this process go at stop, unless another process replaced them. */
+static void remove_sockets(struct server *srv)
+{
+    size_t i;
+
+    for (i = 0; i < srv->nunix; i++) {
+        struct stat st;
+        if (stat(srv->unix_paths[i], &st) == 0 && st.st_dev == srv->unix_dev[i] &&
+            st.st_ino == srv->unix_ino[i] && unlink(srv->unix_paths[i]) < 0)
+            log_debug("cannot remove %s: %s", srv->unix_paths[i], strerror(errno));
+    }
+}
+
 static volatile sig_atomic_t parent_signal;
 
 static void parent_on_signal(int sig)
@@ -883,12 +918,17 @@ int server_run(struct server *srv, server_worker_init_cb *init)
     pid_t *pids;
     time_t *started;
     sigset_t stop_signals, saved_mask;
+    bool ready = false;
     int i, status, rc = 0;
 
     drop_privileges(srv);
     log_info("%s: started (%d worker%s)", srv->section, nworkers, nworkers > 1 ? "s" : "");
-    if (nworkers == 1)
-        return worker_main(srv, init);
+    if (nworkers == 1) {
+        rc = worker_main(srv, init);
+        remove_sockets(srv);
+        log_info("%s: stopped", srv->section);
+        return rc;
+    }
     pids = xcalloc((size_t)nworkers, sizeof(*pids));
     started = xcalloc((size_t)nworkers, sizeof(*started));
     {
@@ -931,9 +971,17 @@ int server_run(struct server *srv, server_worker_init_cb *init)
                 sleep(1);
             }
         }
+        if (!ready) {
+            sd_notify(0, "READY=1");
+            ready = true;
+        }
         if (parent_signal != 0) {
             int sig = parent_signal;
             parent_signal = 0;
+            if (sig == SIGHUP && (srv->reload == NULL || !srv->reload(srv, true)))
+                continue; /* nothing new for the workers */
+            if (sig != SIGHUP)
+                sd_notify(0, "STOPPING=1");
             for (i = 0; i < nworkers; i++)
                 if (pids[i] > 0)
                     kill(pids[i], sig);
@@ -959,6 +1007,7 @@ int server_run(struct server *srv, server_worker_init_cb *init)
     }
     free(pids);
     free(started);
+    remove_sockets(srv);
     log_info("%s: stopped", srv->section);
     return rc;
 }
@@ -1002,6 +1051,8 @@ void server_free(struct server **srvp)
         return;
     for (i = 0; i < srv->nfds; i++)
         free(srv->tags[i]);
+    for (i = 0; i < srv->nunix; i++)
+        free(srv->unix_paths[i]);
     free(srv);
     *srvp = NULL;
 }

@@ -15,8 +15,9 @@
  * database round trip) yet replies leave in request order. At most
  * max_connections per worker; more are closed at once.
  *
- * SIGTERM/SIGINT: stop accepting, flush what is being answered, exit.
- * SIGHUP: the daemon's reload callback (if any).
+ * SIGTERM/SIGINT: stop accepting, flush what is being answered, remove the unix
+ * sockets bound, exit. SIGHUP: the daemon's reload callback (daemon.h), in the parent
+ * and then in each worker. systemd is told READY=1 and STOPPING=1 (sd_notify).
  */
 #ifndef MODO_SERVER_H
 #define MODO_SERVER_H
@@ -43,7 +44,9 @@ struct server_protocol {
 
 /* Called in each worker once its event loop exists; returns daemon state or NULL to fail. */
 typedef void *server_worker_init_cb(struct server *server, struct event_base *base);
-typedef void server_reload_cb(struct server *server, void *state);
+/* SIGHUP: announce is true in the process that speaks for all (the parent, or the only
+ * worker); returns whether the reload was applied (the parent then passes it on). */
+typedef bool server_reload_cb(struct server *server, bool announce);
 
 /* Bind every listener of conf's [section]; fatal on error (named by setting). */
 struct server *server_new(const struct conf *conf, const char *section,
@@ -55,12 +58,15 @@ struct server *server_new(const struct conf *conf, const char *section,
  */
 struct server *server_new_tagged(const struct conf *conf, const char *section,
                                  const struct server_protocol *proto,
-                                 const char *(*validate_tag)(const char *tag));
+                                 const char *(*validate_tag)(const struct conf *conf,
+                                                             const char *tag));
 void server_free(struct server **server);
 void server_set_reload(struct server *server, server_reload_cb *cb);
-/* The usual SIGHUP instead: reread conf_path and apply [section] debug (the rest of the
- * settings need a restart). */
-void server_set_reload_conf(struct server *server, const char *conf_path);
+/* A reload: the bounds that change without a restart (max_request, idle_timeout,
+ * request_timeout, max_pending, max_output) are read from conf, which the server keeps. */
+void server_apply_conf(struct server *server, const struct conf *conf);
+/* Would every listener's tag be accepted under conf? NULL, or why not. */
+const char *server_check_tags(const struct server *server, const struct conf *conf);
 /* Drop privileges, fork workers, run until SIGTERM. Returns the exit status. */
 int server_run(struct server *server, server_worker_init_cb *init);
 

@@ -8,10 +8,11 @@
  * cache (L1, Redis) or the store. A database that cannot answer gives TEMP
  * (tcp: 400), never NOTFOUND. See modo-lookupd(8).
  *
- * Usage: modo-lookupd [-c modo.conf] [-f]   (-f: log to stderr)
+ * Options, reload and stop: daemon.h.
  */
 #include "cache.h"
 #include "conf.h"
+#include "daemon.h"
 #include "log.h"
 #include "maps.h"
 #include "netstring.h"
@@ -21,18 +22,13 @@
 #include "tcptable.h"
 
 #include <event2/event.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 /* The daemon's single context. */
 struct lookupd {
-    const char *conf_path;
-    struct conf *conf;
     struct map_config maps;
-    struct store *store;
-    struct cache *cache;
     unsigned long long requests, tempfails;
     size_t max_request; /* [lookupd] max_request: the largest frame, however it is read */
 };
@@ -102,7 +98,7 @@ static void start_lookup(struct server_conn *conn, bool tcp, enum map_kind kind,
     p->key[klen] = '\0';
     if (log_debug_enabled())
         clock_gettime(CLOCK_MONOTONIC, &p->start);
-    map_lookup(ld.cache, &ld.maps, kind, key, klen, lookup_done, p);
+    map_lookup(daemon_cache(), &ld.maps, kind, key, klen, lookup_done, p);
 }
 
 static long socketmap_data(struct server_conn *conn, const char *data, size_t len)
@@ -193,73 +189,40 @@ static long lookupd_data(struct server_conn *conn, const char *data, size_t len)
                          data, len);
 }
 
-static const char *validate_tag(const char *tag)
+static const char *validate_tag(const struct conf *conf, const char *tag)
 {
+    struct map_config mc;
+
     if (tag[0] == '\0')
         return NULL;
     if (strncmp(tag, "tcp:", 4) != 0)
         return "a tag must be tcp:MAP (a tcp_table endpoint serving one map)";
-    if (map_by_name(&ld.maps, tag + 4, strlen(tag + 4)) < 0)
+    map_config_load(&mc, conf);
+    if (map_by_name(&mc, tag + 4, strlen(tag + 4)) < 0)
         return "no map of that name (see the map_* settings)";
     return NULL;
 }
 
-static void *worker_init(struct server *srv, struct event_base *base)
+static int configure(const struct conf *conf, char **error_r)
 {
-    char *err = NULL;
-
-    (void)srv;
-    ld.store = store_open_flags(base, ld.conf, 0, &err);
-    if (ld.store == NULL) {
-        log_error("%s", err);
-        free(err);
-        return NULL;
-    }
-    ld.cache = cache_new(base, ld.conf, ld.store);
-    return &ld;
+    (void)error_r;
+    map_config_load(&ld.maps, conf);
+    ld.max_request = (size_t)conf_int(conf, "lookupd", "max_request");
+    return 0;
 }
 
 static const struct server_protocol lookupd_proto = {lookupd_data, NULL};
 
+static const struct daemon_ops lookupd_ops = {
+    .program = "modo-lookupd",
+    .section = "lookupd",
+    .summary = "Postfix lookup tables (socketmap and tcp_table) from modo's database",
+    .proto = &lookupd_proto,
+    .validate_tag = validate_tag,
+    .configure = configure,
+};
+
 int main(int argc, char **argv)
 {
-    bool foreground_log = false;
-    struct server *srv;
-    char *err = NULL;
-    int opt, rc;
-
-    ld.conf_path = MODO_SYSCONFDIR "/modo/modo.conf";
-    log_open("modo-lookupd", LOG_TARGET_STDERR);
-    while ((opt = getopt(argc, argv, "c:fh")) != -1) {
-        switch (opt) {
-        case 'c': ld.conf_path = optarg; break;
-        case 'f': foreground_log = true; break;
-        case 'h':
-            printf("usage: modo-lookupd [-c modo.conf] [-f]\n");
-            return 0;
-        default:
-            fprintf(stderr, "usage: modo-lookupd [-c modo.conf] [-f]\n");
-            return 2;
-        }
-    }
-    ld.conf = conf_load(ld.conf_path, &err);
-    if (ld.conf == NULL)
-        log_fatal("%s", err);
-    if (!foreground_log && strcmp(conf_str(ld.conf, "lookupd", "log"), "syslog") == 0)
-        log_open("modo-lookupd", LOG_TARGET_SYSLOG);
-    log_set_debug(conf_bool(ld.conf, "lookupd", "debug"));
-    map_config_load(&ld.maps, ld.conf);
-    ld.max_request = (size_t)conf_int(ld.conf, "lookupd", "max_request");
-    /* refuse to start on a database that cannot answer (no file, no schema) */
-    store_require(ld.conf, ld.conf_path);
-    srv = server_new_tagged(ld.conf, "lookupd", &lookupd_proto, validate_tag);
-    server_set_reload_conf(srv, ld.conf_path);
-    rc = server_run(srv, worker_init);
-    /* what is in flight is answered first, while everything its callbacks use is alive */
-    store_shutdown(ld.store);
-    cache_free(&ld.cache);
-    store_close(&ld.store);
-    server_free(&srv);
-    conf_free(&ld.conf);
-    return rc;
+    return daemon_main(argc, argv, &lookupd_ops);
 }

@@ -23,6 +23,7 @@
 #include "modoctl.h"
 
 #include "conf.h"
+#include "daemon.h"
 #include "log.h"
 #include "store.h"
 #include "strbuf.h"
@@ -488,7 +489,8 @@ static void usage(FILE *fp)
                 "       modoctl [-c modo.conf] cleanup logs | inactive-accounts [--delete] [--dry-run] [--silent] [--verbose]\n"
                 "       modoctl config reference\n"
                 "       modoctl pw hash [-s SCHEME] [-p PASSWORD]\n"
-                "       modoctl pw verify HASH [-p PASSWORD]\n");
+                "       modoctl pw verify HASH [-p PASSWORD]\n"
+                "       modoctl -h|--help | -V|--version\n");
 }
 
 /* The password: -p, else the first line of standard input (prompted on a terminal). */
@@ -580,11 +582,16 @@ int main(int argc, char **argv)
     char *err = NULL;
     int opt, rc;
 
+    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
+                                             {"version", no_argument, NULL, 'V'},
+                                             {NULL, 0, NULL, 0}};
+
     log_open("modoctl", LOG_TARGET_STDERR);
-    while ((opt = getopt(argc, argv, "+c:h")) != -1) {
+    while ((opt = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c': path = optarg; break;
         case 'h': usage(stdout); return 0;
+        case 'V': daemon_print_version("modoctl"); return 0;
         default: usage(stderr); return 2;
         }
     }

@@ -18,11 +18,12 @@
  * Failures never go unanswered: database down -> tempfail_action; Redis down ->
  * DUNNO (redis_failure = open) or tempfail_action (closed), send-as still enforced.
  *
- * Usage: modo-policyd [-c modo.conf] [-f]   (-f: log to stderr)
+ * Options, reload and stop: daemon.h.
  */
 #include "addr.h"
 #include "cache.h"
 #include "conf.h"
+#include "daemon.h"
 #include "log.h"
 #include "maps.h"
 #include "policy_proto.h"
@@ -33,7 +34,6 @@
 #include "strbuf.h"
 
 #include <event2/event.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdarg.h>
@@ -135,11 +135,7 @@ static const char *const check_settings[CHECK__COUNT] = {
     "daily_limits"};
 
 static struct policyd {
-    const char *conf_path;
-    struct conf *conf;
     struct map_config maps;
-    struct store *store;
-    struct cache *cache;
     struct redis *redis;
     struct event *midnight_ev, *flush_ev;
     char script_sha[41], rate_sha[41];
@@ -310,7 +306,7 @@ static void auth_required_domain_done(const struct map_result *res, void *arg)
         return;
     }
     /* an alias domain is hosted too */
-    map_lookup(pd.cache, &pd.maps, MAP_DOMAIN_ALIASES, at + 1, strlen(at + 1), auth_required_done,
+    map_lookup(daemon_cache(), &pd.maps, MAP_DOMAIN_ALIASES, at + 1, strlen(at + 1), auth_required_done,
                r);
 }
 
@@ -340,7 +336,7 @@ static void quota_limit_done(const struct store_answer *ans, void *arg)
     } else if (ans->status > 0 && ans->nrows > 0 && ans->cells[0] != NULL &&
                atoll(ans->cells[0]) > 0) {
         r->quota_mb = atoll(ans->cells[0]);
-        store_ask(pd.store, STORE_Q_QUOTA_GET, args, quota_usage_done, r);
+        store_ask(daemon_store(), STORE_Q_QUOTA_GET, args, quota_usage_done, r);
         return;
     }
     run_checks(r);
@@ -364,7 +360,7 @@ static void limit_reached(const char *what, const char *name)
     log_info("Limit reached for %s %s", what, name);
     sprintf(key, "%s%s", strcmp(what, "domain") == 0 ? "@" : "", name);
     args[0] = key;
-    store_ask(pd.store, STORE_Q_LIMIT_ALARM_OPEN, args, alarm_done, key);
+    store_ask(daemon_store(), STORE_Q_LIMIT_ALARM_OPEN, args, alarm_done, key);
 }
 
 static void alarms_closed(const struct store_answer *ans, void *arg)
@@ -380,7 +376,7 @@ static void check_reset(long long reset)
 {
     if (reset == 1) {
         log_info("new day (UTC): daily sending counters start again");
-        store_ask(pd.store, STORE_Q_LIMIT_ALARMS_CLOSE, NULL, alarms_closed, NULL);
+        store_ask(daemon_store(), STORE_Q_LIMIT_ALARMS_CLOSE, NULL, alarms_closed, NULL);
     }
 }
 
@@ -708,7 +704,7 @@ static void run_checks(struct req *r)
             if (r->login[0] == '\0' || r->sender[0] == '\0' ||
                 addr_parse(r->sender, strlen(r->sender), &a, &err) < 0)
                 continue;
-            map_lookup(pd.cache, &pd.maps, MAP_SENDER_LOGIN, r->sender, strlen(r->sender),
+            map_lookup(daemon_cache(), &pd.maps, MAP_SENDER_LOGIN, r->sender, strlen(r->sender),
                        send_as_done, r);
             return;
         }
@@ -716,7 +712,7 @@ static void run_checks(struct req *r)
             const char *at = strrchr(r->sender, '@');
             if (r->login[0] != '\0' || at == NULL || at[1] == '\0')
                 continue;
-            map_lookup(pd.cache, &pd.maps, MAP_DOMAINS, at + 1, strlen(at + 1),
+            map_lookup(daemon_cache(), &pd.maps, MAP_DOMAINS, at + 1, strlen(at + 1),
                        auth_required_domain_done, r);
             return;
         }
@@ -728,7 +724,7 @@ static void run_checks(struct req *r)
                 continue;
             snprintf(r->rcpt, sizeof(r->rcpt), "%s", a.full);
             args[0] = r->rcpt;
-            cache_ask(pd.cache, STORE_Q_USERDB, args, quota_limit_done, r);
+            cache_ask(daemon_cache(), STORE_Q_USERDB, args, quota_limit_done, r);
             return;
         }
         case CHECK_RATE: {
@@ -758,7 +754,7 @@ static void run_checks(struct req *r)
                 continue;
             }
             snprintf(r->account, sizeof(r->account), "%s", r->login_folded);
-            cache_ask(pd.cache, STORE_Q_MESSAGE_LIMITS, args, limits_done, r);
+            cache_ask(daemon_cache(), STORE_Q_MESSAGE_LIMITS, args, limits_done, r);
             return;
         }
         case CHECK__COUNT:
@@ -918,106 +914,125 @@ static void schedule_midnight(void)
     evtimer_add(pd.midnight_ev, &tv);
 }
 
-static void *worker_init(struct server *srv, struct event_base *base)
+/* The counters' Redis connection: none without an address, or with no check that counts. */
+static void counters_connect(struct event_base *base, const struct conf *conf)
 {
-    char *err = NULL;
-
-    (void)srv;
-    pd.store = store_open_flags(base, pd.conf, 0, &err);
-    if (pd.store == NULL) {
-        log_error("%s", err);
-        free(err);
-        return NULL;
-    }
-    pd.cache = cache_new(base, pd.conf, pd.store);
-    pd.redis = redis_new(base, pd.conf, "counters",
+    pd.redis = redis_new(base, conf, "counters",
                          pd.fail_closed ? "daily limits answer tempfail_action"
                                         : "daily limits are not enforced");
     if (pd.redis != NULL) {
-        pd.flush_ev = event_new(base, -1, 0, flush_batch, NULL);
-        pd.midnight_ev = evtimer_new(base, midnight, NULL);
-        schedule_midnight();
-    } else if (strcmp(conf_str(pd.conf, "policyd", "daily_limits"), "") != 0) {
+        if (pd.flush_ev == NULL)
+            pd.flush_ev = event_new(base, -1, 0, flush_batch, NULL);
+        if (pd.midnight_ev == NULL) {
+            pd.midnight_ev = evtimer_new(base, midnight, NULL);
+            schedule_midnight();
+        }
+    } else if (strcmp(conf_str(conf, "policyd", "daily_limits"), "") != 0) {
         log_warning("[redis] address is empty: daily limits are not enforced");
     }
-    return &pd;
 }
 
-static const struct server_protocol policyd_proto = {policyd_open_data, policyd_close};
-
-int main(int argc, char **argv)
+static int start(struct event_base *base)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0, i;
-    bool foreground_log = false;
-    struct server *srv;
-    char *err = NULL;
-    int opt, rc;
+    counters_connect(base, daemon_conf());
+    return 0;
+}
 
-    pd.conf_path = MODO_SYSCONFDIR "/modo/modo.conf";
-    log_open("modo-policyd", LOG_TARGET_STDERR);
-    while ((opt = getopt(argc, argv, "c:fh")) != -1) {
-        switch (opt) {
-        case 'c': pd.conf_path = optarg; break;
-        case 'f': foreground_log = true; break;
-        case 'h':
-            printf("usage: modo-policyd [-c modo.conf] [-f]\n");
-            return 0;
-        default:
-            fprintf(stderr, "usage: modo-policyd [-c modo.conf] [-f]\n");
-            return 2;
-        }
+/* What was sent on a replaced connection is still answered there; then it goes. */
+static void redis_retired(evutil_socket_t fd, short what, void *arg)
+{
+    struct redis *r = arg;
+
+    (void)fd;
+    (void)what;
+    redis_free(&r);
+}
+
+static void reloaded(const struct conf *old, const struct conf *conf)
+{
+    if (conf_differs(old, conf, "redis", NULL)) {
+        struct timeval tv = {10, 0};
+        if (pd.redis != NULL)
+            event_base_once(daemon_base(), -1, EV_TIMEOUT, redis_retired, pd.redis, &tv);
+        pd.redis = NULL;
+        counters_connect(daemon_base(), conf);
     }
-    pd.conf = conf_load(pd.conf_path, &err);
-    if (pd.conf == NULL)
-        log_fatal("%s", err);
-    if (!foreground_log && strcmp(conf_str(pd.conf, "policyd", "log"), "syslog") == 0)
-        log_open("modo-policyd", LOG_TARGET_SYSLOG);
-    log_set_debug(conf_bool(pd.conf, "policyd", "debug"));
-    map_config_load(&pd.maps, pd.conf);
-    pd.message_mode = strcmp(conf_str(pd.conf, "policyd", "limit_mode"), "message") == 0;
-    pd.fail_closed = strcmp(conf_str(pd.conf, "policyd", "redis_failure"), "closed") == 0;
-    for (i = 0; i < CHECK__COUNT; i++)
-        pd.contexts[i] = conf_str(pd.conf, "policyd", check_settings[i]);
-    pd.limit_action = conf_str(pd.conf, "policyd", "limit_action");
-    pd.tempfail_action = conf_str(pd.conf, "policyd", "tempfail_action");
-    pd.mailbox_full_action = conf_str(pd.conf, "policyd", "mailbox_full_action");
-    pd.counters = conf_str(pd.conf, "policyd", "counters");
-    pd.max_request = (size_t)conf_int(pd.conf, "policyd", "max_request");
-    pd.log_accepted = conf_bool(pd.conf, "policyd", "log_accepted");
-    snprintf(pd.limits_key, sizeof(pd.limits_key), "%s:limits", pd.counters);
-    snprintf(pd.day_key, sizeof(pd.day_key), "%s:day", pd.counters);
-    EVP_Digest(limit_script, strlen(limit_script), md, &mdlen, EVP_sha1(), NULL);
-    for (i = 0; i < mdlen; i++)
-        snprintf(pd.script_sha + 2 * i, 3, "%02x", md[i]);
-    EVP_Digest(rate_script, strlen(rate_script), md, &mdlen, EVP_sha1(), NULL);
-    for (i = 0; i < mdlen; i++)
-        snprintf(pd.rate_sha + 2 * i, 3, "%02x", md[i]);
-    {
-        char buf[256];
-        const char *rerr;
-        if (rate_config_parse(&pd.rates, conf_str(pd.conf, "policyd", "rate_limits"),
-                              conf_str(pd.conf, "policyd", "rate_limit_exempt"), buf, sizeof(buf),
-                              &rerr) < 0)
-            log_fatal("%s: [policyd] rate_limits / rate_limit_exempt: %s", pd.conf_path, rerr);
-    }
-    pd.rate_action = conf_str(pd.conf, "policyd", "rate_limit_action");
-    pd.rate_prefix = conf_str(pd.conf, "redis", "prefix");
-    /* refuse to start on a database that cannot answer (no file, no schema) */
-    store_require(pd.conf, pd.conf_path);
-    srv = server_new(pd.conf, "policyd", &policyd_proto);
-    server_set_reload_conf(srv, pd.conf_path);
-    rc = server_run(srv, worker_init);
-    /* what is in flight is answered first, while everything its callbacks use is alive */
-    store_shutdown(pd.store);
+}
+
+static void stop(void)
+{
     redis_free(&pd.redis);
-    cache_free(&pd.cache);
     if (pd.midnight_ev != NULL)
         event_free(pd.midnight_ev);
     if (pd.flush_ev != NULL)
         event_free(pd.flush_ev);
-    store_close(&pd.store);
-    server_free(&srv);
-    conf_free(&pd.conf);
-    return rc;
+    pd.midnight_ev = pd.flush_ev = NULL;
+}
+
+static void sha1_hex(const char *text, char *hex)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0, i;
+
+    EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha1(), NULL);
+    for (i = 0; i < mdlen; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Check the [policyd] settings, then apply them all (start and reload). */
+static int configure(const struct conf *conf, char **error_r)
+{
+    struct rate_config rates;
+    char buf[256];
+    const char *rerr;
+    size_t i;
+
+    if (rate_config_parse(&rates, conf_str(conf, "policyd", "rate_limits"),
+                          conf_str(conf, "policyd", "rate_limit_exempt"), buf, sizeof(buf),
+                          &rerr) < 0) {
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_printf(&sb, "%s: [policyd] rate_limits / rate_limit_exempt: %s",
+                      conf_origin(conf, "policyd", "rate_limits"), rerr);
+        *error_r = strbuf_steal(&sb);
+        return -1;
+    }
+    pd.rates = rates;
+    map_config_load(&pd.maps, conf);
+    pd.message_mode = strcmp(conf_str(conf, "policyd", "limit_mode"), "message") == 0;
+    pd.fail_closed = strcmp(conf_str(conf, "policyd", "redis_failure"), "closed") == 0;
+    for (i = 0; i < CHECK__COUNT; i++)
+        pd.contexts[i] = conf_str(conf, "policyd", check_settings[i]);
+    pd.limit_action = conf_str(conf, "policyd", "limit_action");
+    pd.tempfail_action = conf_str(conf, "policyd", "tempfail_action");
+    pd.mailbox_full_action = conf_str(conf, "policyd", "mailbox_full_action");
+    pd.counters = conf_str(conf, "policyd", "counters");
+    pd.max_request = (size_t)conf_int(conf, "policyd", "max_request");
+    pd.log_accepted = conf_bool(conf, "policyd", "log_accepted");
+    snprintf(pd.limits_key, sizeof(pd.limits_key), "%s:limits", pd.counters);
+    snprintf(pd.day_key, sizeof(pd.day_key), "%s:day", pd.counters);
+    pd.rate_action = conf_str(conf, "policyd", "rate_limit_action");
+    pd.rate_prefix = conf_str(conf, "redis", "prefix");
+    if (pd.script_sha[0] == '\0') {
+        sha1_hex(limit_script, pd.script_sha);
+        sha1_hex(rate_script, pd.rate_sha);
+    }
+    return 0;
+}
+
+static const struct server_protocol policyd_proto = {policyd_open_data, policyd_close};
+
+static const struct daemon_ops policyd_ops = {
+    .program = "modo-policyd",
+    .section = "policyd",
+    .summary = "Postfix policy service: send-as, daily sending limits, rate limits, full mailboxes",
+    .proto = &policyd_proto,
+    .configure = configure,
+    .start = start,
+    .reloaded = reloaded,
+    .stop = stop,
+};
+
+int main(int argc, char **argv)
+{
+    return daemon_main(argc, argv, &policyd_ops);
 }
