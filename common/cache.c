@@ -46,7 +46,7 @@ struct cache {
     size_t max_entries, nentries, nbuckets;
     struct l1_entry **buckets;
     struct l1_entry *lru_head, *lru_tail; /* head = most recent */
-    long long positive_ttl, negative_ttl, stale_max_age; /* seconds */
+    long long positive_ttl, negative_ttl, stale_max_age, fallback_ttl; /* seconds */
     /* L2 */
     struct redis *redis; /* NULL without [redis] address */
     char *prefix;
@@ -354,7 +354,13 @@ static void deliver_encoded(struct lookup *lk, const char *value, size_t len)
 
 static time_t answer_expiry(struct cache *c, const struct store_answer *ans, time_t now)
 {
-    time_t exp = now + (time_t)(ans->status == 1 ? c->positive_ttl : c->negative_ttl);
+    long long ttl = ans->status == 1 ? c->positive_ttl : c->negative_ttl;
+    time_t exp;
+
+    /* changes cannot be seen (modo_generation unreadable): never cache longer than this */
+    if (!store_generation_known(c->store) && ttl > c->fallback_ttl)
+        ttl = c->fallback_ttl;
+    exp = now + (time_t)ttl;
 
     if (ans->valid_until != 0 && ans->valid_until < exp)
         exp = ans->valid_until;
@@ -532,6 +538,7 @@ struct cache *cache_new(struct event_base *base, const struct conf *conf, struct
     c->buckets = c->nbuckets ? xcalloc(c->nbuckets, sizeof(*c->buckets)) : NULL;
     c->positive_ttl = conf_ms(conf, "cache", "positive_ttl") / 1000;
     c->negative_ttl = conf_ms(conf, "cache", "negative_ttl") / 1000;
+    c->fallback_ttl = conf_ms(conf, "cache", "fallback_ttl") / 1000;
     c->stale_max_age = conf_ms(conf, "cache", "stale_max_age") / 1000;
     c->prefix = xstrdup(conf_str(conf, "redis", "prefix"));
     c->redis = redis_new(base, conf, "cache", "answering from the database");

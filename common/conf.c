@@ -80,6 +80,9 @@ static const struct conf_setting conf_table[] = {
      "lifetime of a cached answer"},
     {"cache", "negative_ttl", CONF_DURATION, "10m", 0, 30 * DAY, NULL,
      "lifetime of a cached 'not found'"},
+    {"cache", "fallback_ttl", CONF_DURATION, "1s", 0, 3600 * SEC, NULL,
+     "the longest an answer is cached while modo_generation cannot be read (changes are then"
+     " not seen at once; the error log says how to fix it)"},
     {"cache", "stale_max_age", CONF_DURATION, "0", 0, 30 * DAY, NULL,
      "when the database is down, serve answers this old (0: never, answer a temporary error)"},
 

@@ -133,6 +133,11 @@ static int check_only(void)
         return 1;
     }
     rc = store_check(d.conf, &err);
+    if (rc == 2) { /* it can serve, with short cache lifetimes */
+        fprintf(stderr, "%s: warning: %s\n", d.ops->program, err);
+        free(err);
+        rc = 0;
+    }
     if (rc != 0) {
         fprintf(stderr, "%s: %s: %s\n", d.ops->program, d.conf_path, err);
         free(err);

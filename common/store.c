@@ -12,8 +12,10 @@
 #include "strbuf.h"
 
 #include <event2/event.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct question_info {
     const char *name;
@@ -108,6 +110,9 @@ void store_require(const struct conf *conf, const char *conf_path)
         log_warning("%s (starting anyway: questions answer a temporary failure until it is back)",
                     err);
         break;
+    case 2:
+        log_error("%s (starting: answers are cached for at most [cache] fallback_ttl)", err);
+        break;
     default:
         break;
     }
@@ -128,6 +133,7 @@ struct store *store_open_flags(struct event_base *base, const struct conf *conf,
 
     store->base = base;
     store->conf = conf;
+    store->tool = (flags & STORE_CREATE) != 0;
     store->deadline_ms = conf_ms(conf, "database", "deadline");
     if (strncmp(url, "sqlite://", 9) == 0) {
         rc = store_sqlite_open(store, url + 9, (flags & STORE_CREATE) != 0, error_r);
@@ -155,6 +161,10 @@ void store_shutdown(struct store *store)
         return;
     /* pending questions are answered with an error now; their callers may ask again */
     store->closing = true;
+    if (store->generation_ev != NULL) {
+        event_free(store->generation_ev);
+        store->generation_ev = NULL;
+    }
     store->be->close(store);
     store->impl = NULL;
 }
@@ -271,7 +281,64 @@ void store_deliver(struct store *store, enum store_question q, int status, const
     free(packed);
 }
 
+static void store_generation_seen_raw(struct store *store, int64_t generation);
+
+#define STORE_GENERATION_RETRY_SEC 30
+#define STORE_GENERATION_WARN_SEC 300
+
+static void generation_retry(evutil_socket_t fd, short what, void *arg)
+{
+    struct store *store = arg;
+
+    (void)fd;
+    (void)what;
+    if (store->generation_unknown && !store->closing && store->be->read_generation != NULL)
+        store->be->read_generation(store);
+}
+
+void store_generation_failed(struct store *store, const char *why)
+{
+    time_t now = time(NULL);
+    struct timeval tv = {STORE_GENERATION_RETRY_SEC, 0};
+
+    if (store->closing)
+        return;
+    if (!store->generation_unknown) {
+        store->generation_unknown = true;
+        /* nothing cached while it could be read answers any more */
+        store_generation_seen_raw(store, INT64_MIN + 1);
+    }
+    if (!store->tool && (store->generation_warned == 0 ||
+                         now - store->generation_warned >= STORE_GENERATION_WARN_SEC)) {
+        log_error("cannot read modo_generation (%s): changes in the database are not seen at once,"
+                  " so answers are cached for at most [cache] fallback_ttl; run `modoctl db"
+                  " add-modo-objects`, or give the daemons' role SELECT on modo_generation"
+                  " (GRANT SELECT ON modo_generation TO ROLE)", why);
+        store->generation_warned = now;
+    }
+    if (store->generation_ev == NULL)
+        store->generation_ev = evtimer_new(store->base, generation_retry, store);
+    if (store->generation_ev != NULL && !evtimer_pending(store->generation_ev, NULL))
+        evtimer_add(store->generation_ev, &tv);
+}
+
+bool store_generation_known(const struct store *store)
+{
+    return !store->generation_unknown;
+}
+
 void store_generation_seen(struct store *store, int64_t generation)
+{
+    if (store->generation_unknown && generation != INT64_MIN) {
+        store->generation_unknown = false;
+        store->generation_warned = 0;
+        if (!store->tool)
+            log_info("modo_generation can be read again: changes are seen at once");
+    }
+    store_generation_seen_raw(store, generation);
+}
+
+static void store_generation_seen_raw(struct store *store, int64_t generation)
 {
     if (generation == store->generation)
         return;

@@ -126,7 +126,9 @@ struct store *store_open_flags(struct event_base *base, const struct conf *conf,
  * Before a daemon starts: can the database answer every question (the file exists, the
  * tables and modo's objects are there)? Blocking, creates nothing. Returns 0 if so, -1 if
  * not (*error_r says why and what to run), 1 if PostgreSQL cannot be reached now (*error_r
- * says why; the daemon starts and answers temporary failures until it can).
+ * says why; the daemon starts and answers temporary failures until it can), 2 if it can
+ * answer but modo_generation cannot be read (*error_r names the fix; the daemon starts and
+ * caches for at most [cache] fallback_ttl).
  */
 int store_check(const struct conf *conf, char **error_r);
 /* For a daemon's start: store_check(), fatal when the database cannot answer (naming
@@ -152,6 +154,12 @@ void store_ask_wait(struct store *store, enum store_question q, const char *cons
                     store_cb *cb, void *arg);
 
 int64_t store_generation(const struct store *store);
+/*
+ * false while modo_generation cannot be read (never run `modoctl db add-modo-objects`, or a
+ * role without SELECT on it): changes cannot be seen, so answers may be cached only for
+ * [cache] fallback_ttl.
+ */
+bool store_generation_known(const struct store *store);
 void store_set_change_callback(struct store *store, store_change_cb *cb, void *arg);
 
 /* "pgsql" or "sqlite" */

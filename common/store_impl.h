@@ -7,6 +7,9 @@
 
 #include "store.h"
 
+#include <stdbool.h>
+#include <time.h>
+
 struct store;
 
 struct store_backend {
@@ -16,6 +19,8 @@ struct store_backend {
                 size_t nparams, store_cb *cb, void *arg);
     int (*exec_script)(struct store *store, const char *sql, char **error_r);
     void (*close)(struct store *store);
+    /* Read modo_generation again (after store_generation_failed). */
+    void (*read_generation)(struct store *store);
 };
 
 struct store {
@@ -25,6 +30,10 @@ struct store {
     const struct conf *conf;
     long long deadline_ms;
     int64_t generation;
+    bool generation_unknown; /* modo_generation cannot be read: see store_generation_failed */
+    bool tool; /* opened by a tool (STORE_CREATE), not a daemon: no generation errors logged */
+    time_t generation_warned;
+    struct event *generation_ev; /* reads it again every STORE_GENERATION_RETRY_SEC */
     store_change_cb *change_cb;
     void *change_arg;
     struct store_stats stats;
@@ -44,6 +53,13 @@ void store_deliver(struct store *store, enum store_question q, int status, const
 
 /* A backend saw this generation value; fires the change callback if it moved. */
 void store_generation_seen(struct store *store, int64_t generation);
+/*
+ * modo_generation could not be read (no table, no row, no permission): changes would go
+ * unseen, so the generation switches to one nothing cached matches, callers cache for at
+ * most the fallback TTL (store_generation_known), an error naming the fix is logged now and
+ * every few minutes, and the backend reads it again every STORE_GENERATION_RETRY_SEC.
+ */
+void store_generation_failed(struct store *store, const char *why);
 
 int store_pgsql_open(struct store *store, const char *url, char **error_r);
 int store_sqlite_open(struct store *store, const char *path, bool create, char **error_r);

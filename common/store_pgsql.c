@@ -154,6 +154,7 @@ struct pg_store {
     size_t queued, max_queue;
     struct timespec last_kick; /* the last reconnection made because questions were waiting */
     bool ever_failed;
+    struct timespec down_since; /* when it became unavailable */
     bool down_logged; /* "unavailable" was logged: log "established" when it is back */
     bool closing;
 };
@@ -217,9 +218,10 @@ static void conn_fail(struct pg_conn *c, const char *why)
     struct pg_store *pg = c->pg;
     struct timeval tv;
 
+    /* one pooled connection lost is no news while others serve: the state change is */
     if ((c->state == CONN_IDLE || c->state == CONN_BUSY || c->state == CONN_PREPARING) &&
-        !pg->closing && !pg->down_logged)
-        log_warning("PostgreSQL connection lost: %s", why);
+        !pg->closing)
+        log_debug("PostgreSQL connection lost: %s", why);
     if (c->io_ev != NULL) {
         event_free(c->io_ev);
         c->io_ev = NULL;
@@ -252,9 +254,11 @@ static void conn_fail(struct pg_conn *c, const char *why)
     evtimer_add(c->retry_ev, &tv);
     /* with nothing left to run them, queued questions fail now rather than at their deadline */
     if (!c->listener && !any_conn_usable(pg)) {
-        if (!pg->down_logged)
+        if (!pg->down_logged) {
             log_warning("PostgreSQL unavailable: %s (answering temporary failures; retrying)",
                         why);
+            clock_gettime(CLOCK_MONOTONIC, &pg->down_since);
+        }
         pg->down_logged = true;
         while (pg->queue_head != NULL) {
             struct pg_request *r = pg->queue_head;
@@ -330,7 +334,11 @@ static void connect_step(struct pg_conn *c)
         struct pg_store *pg = c->pg;
         size_t i;
         if (pg->down_logged && !c->listener) {
-            log_info("PostgreSQL connection established");
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            log_info("PostgreSQL available again after %.1f s",
+                     (double)(now.tv_sec - pg->down_since.tv_sec) +
+                         (double)(now.tv_nsec - pg->down_since.tv_nsec) / 1e9);
             pg->down_logged = false;
         }
         if (c->backoff_ms)
@@ -400,6 +408,8 @@ static void deliver_result(struct pg_request *r, PGresult *res)
         if (r->internal) {
             if (nrows == 1 && cells[0] != NULL)
                 store_generation_seen(store, strtoll(cells[0], NULL, 10));
+            else
+                store_generation_failed(store, "modo_generation has no row with id 1");
         } else {
             store_deliver(store, r->q, nrows > 0 ? 1 : 0, NULL, cells, nrows, ncols, 0, r->cb,
                           r->arg);
@@ -417,7 +427,7 @@ static void deliver_result(struct pg_request *r, PGresult *res)
         if (!r->internal)
             store_deliver(store, r->q, -1, msg, NULL, 0, 0, 0, r->cb, r->arg);
         else
-            log_warning("cannot read modo_generation: %s", msg);
+            store_generation_failed(store, msg);
     }
 }
 
@@ -705,8 +715,13 @@ static void pgsql_close(struct store *store)
     free(pg);
 }
 
+static void pgsql_read_generation(struct store *store)
+{
+    read_generation(store->impl);
+}
+
 static const struct store_backend pgsql_backend = {
-    "pgsql", pgsql_ask, pgsql_exec_script, pgsql_close,
+    "pgsql", pgsql_ask, pgsql_exec_script, pgsql_close, pgsql_read_generation,
 };
 
 int store_pgsql_open(struct store *store, const char *url, char **error_r)
@@ -779,8 +794,10 @@ int store_pgsql_check(const char *url, long long timeout_ms, char **error_r)
         return 1;
     }
     for (q = 0; q < STORE_Q__COUNT && rc == 0; q++) {
-        PGresult *res = PQprepare(conn, "", pgsql_sql[q], (int)store_question_nparams(q),
-                                  text_oids);
+        PGresult *res;
+        if (q == STORE_Q_GENERATION) /* below: the daemons can serve without it */
+            continue;
+        res = PQprepare(conn, "", pgsql_sql[q], (int)store_question_nparams(q), text_oids);
         if (PQresultStatus(res) != PGRES_COMMAND_OK) {
             const char *msg = PQresultErrorMessage(res);
             strbuf_printf(&sb, "the PostgreSQL database cannot answer (%.*s): %s",
@@ -791,6 +808,21 @@ int store_pgsql_check(const char *url, long long timeout_ms, char **error_r)
                                 " modoctl db upgrade)");
             *error_r = strbuf_steal(&sb);
             rc = -1;
+        }
+        PQclear(res);
+    }
+    if (rc == 0) {
+        /* executed, not only prepared: a role without SELECT on it fails here */
+        PGresult *res = PQexec(conn, pgsql_sql[STORE_Q_GENERATION]);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+            const char *msg = PQresultStatus(res) == PGRES_TUPLES_OK ? "no row"
+                                                                      : PQresultErrorMessage(res);
+            strbuf_printf(&sb, "cannot read modo_generation (%.*s): changes will not be seen at"
+                               " once; run modoctl db add-modo-objects, or GRANT SELECT ON"
+                               " modo_generation to the role of [database] url",
+                          (int)strcspn(msg, "\n"), msg);
+            *error_r = strbuf_steal(&sb);
+            rc = 2;
         }
         PQclear(res);
     }

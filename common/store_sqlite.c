@@ -344,6 +344,13 @@ static void generation_cb(const struct store_answer *ans, void *arg)
 
     if (ans->status == 1 && ans->nrows == 1 && ans->cells[0] != NULL)
         store_generation_seen(store, strtoll(ans->cells[0], NULL, 10) + s->salt);
+    else if (ans->status == 0)
+        store_generation_failed(store, "modo_generation has no row with id 1");
+    else if (ans->error == NULL || (strstr(ans->error, "locked") == NULL &&
+                                    strstr(ans->error, "busy") == NULL &&
+                                    strstr(ans->error, "deadline") == NULL &&
+                                    strstr(ans->error, "was removed") == NULL))
+        store_generation_failed(store, ans->error ? ans->error : "unknown error");
 }
 
 static void sqlite_read_generation(struct store *store)
@@ -529,7 +536,7 @@ static void sqlite_close(struct store *store)
 }
 
 static const struct store_backend sqlite_backend = {
-    "sqlite", sqlite_ask, sqlite_exec_script, sqlite_close,
+    "sqlite", sqlite_ask, sqlite_exec_script, sqlite_close, sqlite_read_generation,
 };
 
 int store_sqlite_open(struct store *store, const char *path, bool create, char **error_r)
@@ -578,6 +585,8 @@ int store_sqlite_check(const char *path, char **error_r)
         return -1;
     for (q = 0; q < STORE_Q__COUNT && rc == 0; q++) {
         sqlite3_stmt *st = NULL;
+        if (q == STORE_Q_GENERATION) /* below: the daemons can serve without it */
+            continue;
         if (sqlite3_prepare_v2(s.db, sqlite_sql[q], -1, &st, NULL) != SQLITE_OK) {
             struct strbuf sb = STRBUF_INIT;
             strbuf_printf(&sb, "the SQLite database %s cannot answer (%s): %s", path,
@@ -588,6 +597,19 @@ int store_sqlite_check(const char *path, char **error_r)
                                 " modoctl db upgrade)");
             *error_r = strbuf_steal(&sb);
             rc = -1;
+        }
+        sqlite3_finalize(st);
+    }
+    if (rc == 0) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(s.db, sqlite_sql[STORE_Q_GENERATION], -1, &st, NULL) != SQLITE_OK ||
+            sqlite3_step(st) != SQLITE_ROW) {
+            struct strbuf sb = STRBUF_INIT;
+            strbuf_printf(&sb, "cannot read modo_generation in %s (%s): changes will not be seen"
+                               " at once; run modoctl db add-modo-objects", path,
+                          st != NULL ? "no row" : sqlite3_errmsg(s.db));
+            *error_r = strbuf_steal(&sb);
+            rc = 2;
         }
         sqlite3_finalize(st);
     }

@@ -9,7 +9,7 @@
  *   master passdb and userdb with Modoboa's queries on modo's database, the quota dict on
  *   admin_quota); "dovecot sql" prints the dovecot-sql.conf.ext file it names, "dovecot
  *   dict" the dict map file.
- * - opendkim: KeyTable and SigningTable on the dkim view.
+ * - opendkim: KeyTable and SigningTable on the modo_dkim view.
  */
 #include "modoctl.h"
 
@@ -215,10 +215,10 @@ static int opendkim(const struct conf *conf)
 
     if (strncmp(url, "sqlite://", 9) == 0) {
         const char *path = url + 9, *slash = strrchr(path, '/');
-        printf("# opendkim.conf (modoctl config opendkim): the dkim view of modo's SQLite database,\n"
+        printf("# opendkim.conf (modoctl config opendkim): the modo_dkim view of modo's SQLite database,\n"
                "# read through OpenDBX (Debian: libopendbx1-sqlite3): host = directory, database = file\n"
-               "KeyTable     dsn:sqlite3://%.*s/%s/table=dkim?keycol=id?datacol=domain_name,selector,private_key_path\n"
-               "SigningTable dsn:sqlite3://%.*s/%s/table=dkim?keycol=domain_name?datacol=id\n",
+               "KeyTable     dsn:sqlite3://%.*s/%s/table=modo_dkim?keycol=id?datacol=domain_name,selector,private_key_path\n"
+               "SigningTable dsn:sqlite3://%.*s/%s/table=modo_dkim?keycol=domain_name?datacol=id\n",
                (int)(slash ? slash - path : 1), slash ? path : ".", slash ? slash + 1 : path,
                (int)(slash ? slash - path : 1), slash ? path : ".", slash ? slash + 1 : path);
     } else {
@@ -241,10 +241,10 @@ static int opendkim(const struct conf *conf)
             else if (strcmp(o->keyword, "password") == 0)
                 pw = o->val;
         }
-        printf("# opendkim.conf (modoctl config opendkim): the dkim view of modo's database.\n"
-               "# Better: a role that may only SELECT on dkim (GRANT SELECT ON dkim TO opendkim).\n"
-               "KeyTable     dsn:pgsql://%s%s%s@%s+%s/%s/table=dkim?keycol=id?datacol=domain_name,selector,private_key_path\n"
-               "SigningTable dsn:pgsql://%s%s%s@%s+%s/%s/table=dkim?keycol=domain_name?datacol=id\n",
+        printf("# opendkim.conf (modoctl config opendkim): the modo_dkim view of modo's database.\n"
+               "# Better: a role that may only SELECT on dkim (GRANT SELECT ON modo_dkim TO opendkim).\n"
+               "KeyTable     dsn:pgsql://%s%s%s@%s+%s/%s/table=modo_dkim?keycol=id?datacol=domain_name,selector,private_key_path\n"
+               "SigningTable dsn:pgsql://%s%s%s@%s+%s/%s/table=modo_dkim?keycol=domain_name?datacol=id\n",
                user, pw ? ":" : "", pw ? pw : "", port, host, db, user, pw ? ":" : "", pw ? pw : "",
                port, host, db);
         PQconninfoFree(opts);

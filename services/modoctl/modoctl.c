@@ -635,8 +635,15 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[0], "db") == 0 && argc == 2 && strcmp(argv[1], "init") == 0)
         rc = db_init(store, false);
-    else if (strcmp(argv[0], "db") == 0 && argc == 2 && strcmp(argv[1], "add-modo-objects") == 0)
+    else if (strcmp(argv[0], "db") == 0 && argc == 2 && strcmp(argv[1], "add-modo-objects") == 0) {
         rc = db_init(store, true);
+        /* without SELECT on modo_generation the daemons cannot see changes at once */
+        if (rc == 0 && strcmp(store_backend_name(store), "pgsql") == 0)
+            printf("a read-only role for the daemons needs (ROLE: the one in [database] url):\n"
+                   "  GRANT SELECT ON modo_generation TO ROLE;\n"
+                   "  and SELECT on the tables the maps read (GRANT SELECT ON ALL TABLES IN"
+                   " SCHEMA public TO ROLE)\n");
+    }
     else if (strcmp(argv[0], "db") == 0 && argc == 2 && strcmp(argv[1], "upgrade") == 0)
         rc = db_upgrade(store, conf);
     else if (strcmp(argv[0], "ask") == 0 && argc >= 2)

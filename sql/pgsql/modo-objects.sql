@@ -3,8 +3,9 @@
 --   * modo_generation: one counter bumped, with NOTIFY modo_generation, by every statement
 --     that changes a table a lookup, policy or auth answer depends on. Daemons key their
 --     caches by it and switch generation as soon as they are notified.
---   * the dkim view read by OpenDKIM (KeyTable / SigningTable), listing only domains whose
---     key exists.
+--   * the modo_dkim view read by OpenDKIM (KeyTable / SigningTable), listing only domains
+--     whose key exists. Modoboa's installer creates a view named dkim of its own: modo's
+--     goes by another name and never replaces it.
 BEGIN;
 
 CREATE TABLE IF NOT EXISTS modo_generation (
@@ -62,7 +63,7 @@ CREATE OR REPLACE TRIGGER modo_generation_bump_update
     AFTER UPDATE OF username, email, password, is_active, is_superuser, master_user ON core_user
     FOR EACH STATEMENT EXECUTE FUNCTION modo_bump_generation();
 
-CREATE OR REPLACE VIEW dkim AS
+CREATE OR REPLACE VIEW modo_dkim AS
     SELECT id, name AS domain_name, dkim_private_key_path AS private_key_path,
            dkim_key_selector AS selector
       FROM admin_domain

@@ -77,8 +77,8 @@ CREATE TRIGGER IF NOT EXISTS "modo_gen_core_user_delete" AFTER DELETE ON "core_u
 CREATE TRIGGER IF NOT EXISTS "modo_gen_core_user_update" AFTER UPDATE OF "username", "email", "password", "is_active", "is_superuser", "master_user" ON "core_user"
     BEGIN UPDATE "modo_generation" SET "value" = "value" + 1 WHERE "id" = 1; END;
 
-DROP VIEW IF EXISTS "dkim";
-CREATE VIEW "dkim" AS
+DROP VIEW IF EXISTS "modo_dkim";
+CREATE VIEW "modo_dkim" AS
     SELECT "id", "name" AS "domain_name", "dkim_private_key_path" AS "private_key_path",
            "dkim_key_selector" AS "selector"
       FROM "admin_domain"
