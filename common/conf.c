@@ -41,6 +41,9 @@
      " client) before its further requests are left unread"},                                     \
     {sec, "max_output", CONF_INT, "1048576", 4096, 1073741824, NULL,                               \
      "bytes of replies a client may leave unread before its further requests are left unread"},   \
+    {sec, "stats_listen", CONF_STRING, "", 0, 0, NULL,                                             \
+     "where the counters are served in Prometheus text format (inet:127.0.0.1:PORT or"            \
+     " unix:PATH; loopback only; empty: not served)"},                                             \
     {sec, "log", CONF_ENUM, "syslog", 0, 0, "syslog|stderr", "where diagnostics go"},              \
     {sec, "debug", CONF_BOOL, "no", 0, 0, NULL, "log one line per request"}
 

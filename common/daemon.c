@@ -7,12 +7,15 @@
 #include "cache.h"
 #include "conf.h"
 #include "log.h"
+#include "metrics.h"
 #include "redis.h"
 #include "server.h"
 #include "store.h"
 #include "strbuf.h"
 
+#include <event2/buffer.h>
 #include <event2/event.h>
+#include <event2/http.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -43,11 +46,14 @@ static struct {
     struct cache *cache;
     struct conf *store_conf; /* the configuration the store and cache were opened with */
     struct retired_list retired;
+    struct metrics_deps done;  /* counts of the stores and caches a reload replaced */
+    struct event *deps_ev;     /* copies the counts into the shared slot every second */
+    struct evhttp *http;       /* [section] stats_listen, in worker 0 */
 } d = {.retired = TAILQ_HEAD_INITIALIZER(d.retired)};
 
 /* Settings of the daemon's section that are read once, before the workers start. */
 static const char *const restart_settings[] = {"listen", "socket_mode", "socket_owner", "user",
-                                               "workers", "max_connections"};
+                                               "workers", "max_connections", "stats_listen"};
 
 struct store *daemon_store(void)
 {
@@ -148,6 +154,73 @@ static int check_only(void)
                                                                            : "PostgreSQL",
            conf_str(d.conf, "redis", "address")[0] ? " and Redis" : "");
     return 0;
+}
+
+/* ---- counters ---- */
+
+/* The counts of a store and cache, added to *acc. */
+static void add_deps(struct metrics_deps *acc, const struct store *store, const struct cache *cache)
+{
+    struct cache_stats cs;
+    struct store_stats ss;
+
+    if (cache != NULL) {
+        cache_get_stats(cache, &cs);
+        acc->l1_hits += cs.l1_hits;
+        acc->l2_hits += cs.l2_hits;
+        acc->misses += cs.misses;
+        acc->stale_served += cs.stale_served;
+    }
+    if (store != NULL) {
+        store_get_stats(store, &ss);
+        acc->store_questions += ss.questions;
+        acc->store_errors += ss.errors;
+        acc->store_deadlines += ss.deadlines;
+        acc->store_reconnects += ss.reconnects;
+    }
+}
+
+static void refresh_deps(void)
+{
+    struct metrics_deps now = d.done;
+    struct cache_stats cs;
+
+    add_deps(&now, d.store, d.cache);
+    now.database_up = store_is_up(d.store);
+    if (d.cache != NULL) {
+        cache_get_stats(d.cache, &cs);
+        now.redis_up = cs.redis_up;
+    }
+    now.redis_used = conf_str(d.conf, "redis", "address")[0] != '\0';
+    metrics_set_deps(&now);
+}
+
+static void deps_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    refresh_deps();
+}
+
+static void stats_request(struct evhttp_request *req, void *arg)
+{
+    struct evbuffer *out = evhttp_request_get_output_buffer(req);
+    size_t len;
+    char *text;
+
+    (void)arg;
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+        evhttp_send_error(req, 405, "only GET");
+        return;
+    }
+    refresh_deps();
+    text = metrics_render(&len);
+    evbuffer_add(out, text, len);
+    free(text);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "text/plain; version=0.0.4");
+    evhttp_send_reply(req, 200, "OK", NULL);
 }
 
 /* ---- reload ---- */
@@ -264,6 +337,7 @@ static bool reload(struct server *srv, bool announce)
     d.conf = fresh;
     if (renew) {
         /* the old store and cache finish what they were asked, with the settings they read */
+        add_deps(&d.done, d.store, d.cache);
         retire(d.store_conf, d.store, d.cache);
         if (old != d.store_conf)
             retire(old, NULL, NULL);
@@ -301,6 +375,22 @@ static void *worker_init(struct server *srv, struct event_base *base)
     d.cache = cache_new(base, d.conf, d.store);
     if (d.ops->start != NULL && d.ops->start(base) < 0)
         return NULL;
+    if (d.ops->metrics != NULL) {
+        struct timeval tv = {1, 0};
+        metrics_use_slot(server_worker_index(srv));
+        d.deps_ev = event_new(base, -1, EV_PERSIST, deps_tick, NULL);
+        event_add(d.deps_ev, &tv);
+        if (server_worker_index(srv) == 0 && server_stats_fd(srv) >= 0) {
+            d.http = evhttp_new(base);
+            if (d.http == NULL || evhttp_accept_socket(d.http, server_stats_fd(srv)) < 0) {
+                log_error("[%s] stats_listen: cannot serve the counters", d.ops->section);
+            } else {
+                evhttp_set_allowed_methods(d.http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+                evhttp_set_gencb(d.http, stats_request, NULL);
+                evhttp_set_timeout(d.http, 10);
+            }
+        }
+    }
     return &d;
 }
 
@@ -353,6 +443,8 @@ int daemon_main(int argc, char **argv, const struct daemon_ops *ops)
     store_require(d.conf, d.conf_path);
     d.srv = server_new_tagged(d.conf, ops->section, ops->proto, ops->validate_tag);
     server_set_reload(d.srv, reload);
+    if (ops->metrics != NULL)
+        metrics_init(ops->metrics, server_workers(d.srv));
     rc = server_run(d.srv, worker_init);
     /* what is in flight is answered first, while everything its callbacks use is alive */
     store_shutdown(d.store);
@@ -360,6 +452,10 @@ int daemon_main(int argc, char **argv, const struct daemon_ops *ops)
         store_shutdown(r->store);
     if (ops->stop != NULL)
         ops->stop();
+    if (d.http != NULL)
+        evhttp_free(d.http);
+    if (d.deps_ev != NULL)
+        event_free(d.deps_ev);
     cache_free(&d.cache);
     store_close(&d.store);
     while ((r = TAILQ_FIRST(&d.retired)) != NULL)

@@ -23,6 +23,7 @@
 struct cache;
 struct conf;
 struct event_base;
+struct metrics_def;
 struct server_protocol;
 struct store;
 
@@ -31,6 +32,7 @@ struct daemon_ops {
     const char *section; /* its modo.conf section */
     const char *summary; /* one line for --help */
     const struct server_protocol *proto;
+    const struct metrics_def *metrics; /* what its counters are called (metrics.h) */
     /* Listeners may carry tags (TAG=ENDPOINT): NULL if conf accepts the tag, else why not. */
     const char *(*validate_tag)(const struct conf *conf, const char *tag);
     /*

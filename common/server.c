@@ -8,6 +8,7 @@
 #include "server.h"
 #include "conf.h"
 #include "log.h"
+#include "metrics.h"
 #include "strbuf.h"
 
 #include <errno.h>
@@ -91,6 +92,8 @@ struct server {
     ino_t unix_ino[SERVER_MAX_LISTENERS];
     size_t nunix;
     pid_t parent; /* the process that bound the sockets */
+    int stats_fd; /* [section] stats_listen, or -1 */
+    int worker;   /* this worker's index */
 };
 
 /* ---- listeners ---- */
@@ -218,6 +221,71 @@ static void add_fd(struct server *srv, int fd, const char *spec, const char *tag
     srv->fds[srv->nfds++] = fd;
 }
 
+static bool is_loopback(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+        return false;
+    if (ss.ss_family == AF_INET)
+        return (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+    if (ss.ss_family == AF_INET6)
+        return IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
+    return false;
+}
+
+/* [section] stats_listen: the metrics endpoint, on loopback or a unix socket only. */
+static void open_stats(struct server *srv)
+{
+    const char *spec = conf_str(srv->conf, srv->section, "stats_listen");
+    const char *origin = conf_origin(srv->conf, srv->section, "stats_listen");
+    const char *why = NULL;
+    struct stat st;
+
+    srv->stats_fd = -1;
+    if (spec[0] == '\0')
+        return;
+    if (strncmp(spec, "inet:", 5) == 0) {
+        srv->stats_fd = listen_inet(spec + 5, &why);
+        if (srv->stats_fd >= 0 && !is_loopback(srv->stats_fd)) {
+            close(srv->stats_fd);
+            log_fatal("%s: [%s] stats_listen: %s is not a loopback address (the counters are"
+                      " for this host only: 127.0.0.1, ::1 or a unix socket)", origin,
+                      srv->section, spec + 5);
+        }
+    } else if (strncmp(spec, "unix:", 5) == 0) {
+        srv->stats_fd = listen_unix(srv, spec + 5, &why);
+        if (srv->stats_fd >= 0 && stat(spec + 5, &st) == 0 && srv->nunix < SERVER_MAX_LISTENERS) {
+            srv->unix_paths[srv->nunix] = xstrdup(spec + 5);
+            srv->unix_dev[srv->nunix] = st.st_dev;
+            srv->unix_ino[srv->nunix++] = st.st_ino;
+        }
+    } else {
+        log_fatal("%s: [%s] stats_listen: \"%s\" is not inet:HOST:PORT or unix:PATH", origin,
+                  srv->section, spec);
+    }
+    if (srv->stats_fd < 0)
+        log_fatal("%s: [%s] stats_listen: cannot listen on %s: %s", origin, srv->section, spec,
+                  why);
+    evutil_make_socket_nonblocking(srv->stats_fd);
+}
+
+int server_stats_fd(const struct server *srv)
+{
+    return srv->stats_fd;
+}
+
+int server_worker_index(const struct server *srv)
+{
+    return srv->worker;
+}
+
+int server_workers(const struct server *srv)
+{
+    return (int)conf_int(srv->conf, srv->section, "workers");
+}
+
 static void open_listeners(struct server *srv)
 {
     char *specs = xstrdup(conf_str(srv->conf, srv->section, "listen"));
@@ -271,6 +339,7 @@ static void open_listeners(struct server *srv)
     free(specs);
     if (srv->nfds == 0)
         log_fatal("[%s] listen: no endpoint", srv->section);
+    open_stats(srv);
 }
 
 /* ---- connections ---- */
@@ -320,6 +389,7 @@ static void conn_free(struct server_conn *c)
     evbuffer_free(c->out);
     evutil_closesocket(c->fd);
     srv->nconns--;
+    metrics_connection(-1);
     free(c);
     if (srv->stopping && srv->nconns == 0)
         event_base_loopexit(srv->base, NULL);
@@ -667,6 +737,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         srv->conns->prev = c;
     srv->conns = c;
     srv->nconns++;
+    metrics_connection(1);
 }
 
 /* ---- lifecycle ---- */
@@ -958,6 +1029,7 @@ int server_run(struct server *srv, server_worker_init_cb *init)
             sigprocmask(SIG_BLOCK, &stop_signals, &saved_mask);
             pids[i] = fork();
             if (pids[i] == 0) {
+                srv->worker = i;
                 signal(SIGTERM, SIG_DFL);
                 signal(SIGINT, SIG_DFL);
                 signal(SIGHUP, SIG_DFL);

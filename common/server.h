@@ -70,6 +70,12 @@ const char *server_check_tags(const struct server *server, const struct conf *co
 /* Drop privileges, fork workers, run until SIGTERM. Returns the exit status. */
 int server_run(struct server *server, server_worker_init_cb *init);
 
+/* [section] stats_listen bound with the listeners (loopback or unix only), or -1. */
+int server_stats_fd(const struct server *server);
+/* This worker's index (0 to workers - 1) and the number of workers configured. */
+int server_worker_index(const struct server *server);
+int server_workers(const struct server *server);
+
 /* The state returned by the worker's init callback. */
 void *server_state(struct server *server);
 struct event_base *server_base(struct server *server);

@@ -322,6 +322,11 @@ void store_generation_failed(struct store *store, const char *why)
         evtimer_add(store->generation_ev, &tv);
 }
 
+bool store_is_up(const struct store *store)
+{
+    return store != NULL && !store->closing && !store->down;
+}
+
 bool store_generation_known(const struct store *store)
 {
     return !store->generation_unknown;

@@ -31,6 +31,7 @@ struct store {
     long long deadline_ms;
     int64_t generation;
     bool generation_unknown; /* modo_generation cannot be read: see store_generation_failed */
+    bool down; /* unreachable (backends set it with their "unavailable" / "back" lines) */
     bool tool; /* opened by a tool (STORE_CREATE), not a daemon: no generation errors logged */
     time_t generation_warned;
     struct event *generation_ev; /* reads it again every STORE_GENERATION_RETRY_SEC */

@@ -260,6 +260,7 @@ static void conn_fail(struct pg_conn *c, const char *why)
             clock_gettime(CLOCK_MONOTONIC, &pg->down_since);
         }
         pg->down_logged = true;
+        pg->store->down = true;
         while (pg->queue_head != NULL) {
             struct pg_request *r = pg->queue_head;
             pg->queue_head = r->next;
@@ -340,6 +341,7 @@ static void connect_step(struct pg_conn *c)
                      (double)(now.tv_sec - pg->down_since.tv_sec) +
                          (double)(now.tv_nsec - pg->down_since.tv_nsec) / 1e9);
             pg->down_logged = false;
+            pg->store->down = false;
         }
         if (c->backoff_ms)
             pg->store->stats.reconnects++;

@@ -424,6 +424,7 @@ static bool sqlite_check_file(struct store *store)
             s->last_data_version = -1; /* read the generation again */
         }
         s->gone = false;
+        store->down = false;
         return true;
     }
     if (stat(s->path, &st) < 0) {
@@ -434,6 +435,7 @@ static bool sqlite_check_file(struct store *store)
             store_generation_seen(store, INT64_MIN);
         }
         s->gone = true;
+        store->down = true;
         return false;
     }
     old = s->db;
@@ -449,6 +451,7 @@ static bool sqlite_check_file(struct store *store)
                 store_generation_seen(store, INT64_MIN);
             }
             s->gone = true;
+            store->down = true;
             free(err);
             return false;
         }
@@ -461,6 +464,7 @@ static bool sqlite_check_file(struct store *store)
     }
     sqlite3_busy_timeout(s->db, s->busy_ev != NULL ? 0 : 1000);
     s->gone = false;
+    store->down = false;
     s->last_data_version = -1;
     log_warning("the SQLite database %s was replaced by another file: reopened it", s->path);
     return true;

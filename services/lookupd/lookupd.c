@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "maps.h"
+#include "metrics.h"
 #include "netstring.h"
 #include "server.h"
 #include "store.h"
@@ -34,6 +35,14 @@ struct lookupd {
 };
 
 static struct lookupd ld;
+
+static const char *const map_kinds[MAP__COUNT] = {
+    "domains", "domain-aliases", "aliases", "relay-domains", "transport",
+    "split-domains-transport", "maintain", "relay-recipient-verification", "sender-login"};
+static const char *const answer_names[3] = {"found", "notfound", "temp"};
+/* the maps by their default names, whatever modo.conf calls them */
+static const struct metrics_def lookupd_metrics = {
+    "lookupd", "map", map_kinds, MAP__COUNT, "answer", answer_names, 3};
 
 struct pending {
     struct server_reply *reply;
@@ -56,6 +65,7 @@ static void lookup_done(const struct map_result *res, void *arg)
     struct pending *p = arg;
     struct strbuf out = STRBUF_INIT;
     static const char *const names[] = {"OK", "NOTFOUND", "TEMP"};
+    enum map_status answered = res->status;
 
     if (res->status == MAP_TEMPFAIL) {
         ld.tempfails++;
@@ -72,7 +82,7 @@ static void lookup_done(const struct map_result *res, void *arg)
         enum socketmap_status st = res->status == MAP_FOUND      ? SOCKETMAP_OK
                                    : res->status == MAP_NOTFOUND ? SOCKETMAP_NOTFOUND
                                                                  : SOCKETMAP_TEMP;
-        if (socketmap_reply(&out, st, res->data, res->len) != st)
+        if (socketmap_reply(&out, st, res->data, res->len) != st && (answered = MAP_TEMPFAIL))
             log_warning("%s: %s: reply larger than Postfix accepts: answered TEMP",
                         ld.maps.names[p->kind], p->key);
     }
@@ -81,6 +91,7 @@ static void lookup_done(const struct map_result *res, void *arg)
                   names[res->status], res->status == MAP_NOTFOUND ? 0 : (int)res->len,
                   res->data ? res->data : "", elapsed_ms(&p->start));
     server_reply_finish(p->reply, out.data, out.len);
+    metrics_answer(p->kind, answered, elapsed_ms(&p->start) / 1000.0);
     strbuf_free(&out);
     free(p);
 }
@@ -96,8 +107,8 @@ static void start_lookup(struct server_conn *conn, bool tcp, enum map_kind kind,
     p->kind = kind;
     memcpy(p->key, key, klen);
     p->key[klen] = '\0';
-    if (log_debug_enabled())
-        clock_gettime(CLOCK_MONOTONIC, &p->start);
+    clock_gettime(CLOCK_MONOTONIC, &p->start);
+    metrics_request(kind);
     map_lookup(daemon_cache(), &ld.maps, kind, key, klen, lookup_done, p);
 }
 
@@ -121,11 +132,13 @@ static long socketmap_data(struct server_conn *conn, const char *data, size_t le
         }
         if (st != CODEC_OK) {
             log_warning("socketmap client: %s: disconnecting", err);
+            metrics_bad_request();
             return -1;
         }
         pos += used;
         if (socketmap_request_split(payload, plen, &name, &nlen, &key, &klen) < 0) {
             struct strbuf out = STRBUF_INIT;
+            metrics_bad_request();
             socketmap_reply(&out, SOCKETMAP_PERM, "request is not \"map key\"", 24);
             server_reply(conn, out.data, out.len);
             strbuf_free(&out);
@@ -138,6 +151,7 @@ static long socketmap_data(struct server_conn *conn, const char *data, size_t le
             socketmap_reply(&out, SOCKETMAP_PERM, msg.data, msg.len);
             server_reply(conn, out.data, out.len);
             log_warning("socketmap client asked for unknown map \"%s\"", msg.data + 12);
+            metrics_bad_request();
             strbuf_free(&out);
             strbuf_free(&msg);
             continue;
@@ -164,12 +178,14 @@ static long tcptable_data(struct server_conn *conn, enum map_kind kind, const ch
         }
         if (st == CODEC_ERROR) {
             log_warning("tcp_table client: %s: disconnecting", err);
+            metrics_bad_request();
             strbuf_free(&key);
             return -1;
         }
         pos += used;
         if (st == CODEC_BAD_REQUEST) {
             struct strbuf out = STRBUF_INIT;
+            metrics_bad_request();
             tcptable_reply(&out, 500, err, strlen(err));
             server_reply(conn, out.data, out.len);
             strbuf_free(&out);
@@ -218,6 +234,7 @@ static const struct daemon_ops lookupd_ops = {
     .section = "lookupd",
     .summary = "Postfix lookup tables (socketmap and tcp_table) from modo's database",
     .proto = &lookupd_proto,
+    .metrics = &lookupd_metrics,
     .validate_tag = validate_tag,
     .configure = configure,
 };

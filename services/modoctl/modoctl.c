@@ -24,6 +24,7 @@
 
 #include "conf.h"
 #include "daemon.h"
+#include "metrics.h"
 #include "log.h"
 #include "store.h"
 #include "strbuf.h"
@@ -460,10 +461,55 @@ void close_admin(struct admin **a)
 }
 
 /* Commands that work on the database through the admin module (one transaction each). */
+/*
+ * modoctl stats [DAEMON]: the counters of running daemons, read from their [DAEMON]
+ * stats_listen endpoints (every daemon that has one, or the one named).
+ */
+static int stats_command(const struct conf *conf, int argc, char **argv)
+{
+    static const char *const daemons[] = {"lookupd", "policyd", "dictd"};
+    int rc = 0, shown = 0;
+    size_t i;
+
+    if (argc > 2 || (argc == 2 && strcmp(argv[1], "--help") == 0)) {
+        fprintf(argc == 2 ? stdout : stderr, "usage: modoctl stats [lookupd|policyd|dictd]\n");
+        return argc == 2 ? 0 : 2;
+    }
+    for (i = 0; i < sizeof(daemons) / sizeof(daemons[0]); i++) {
+        const char *endpoint = conf_str(conf, daemons[i], "stats_listen");
+        char *text = NULL, *err = NULL;
+        if (argc == 2 && strcmp(argv[1], daemons[i]) != 0)
+            continue;
+        shown++;
+        if (endpoint[0] == '\0') {
+            if (argc == 2) {
+                fprintf(stderr, "modoctl: [%s] stats_listen is not set: modo-%s serves no"
+                                " counters\n", daemons[i], daemons[i]);
+                rc = 1;
+            }
+            continue;
+        }
+        if (metrics_fetch(endpoint, &text, &err) < 0) {
+            fprintf(stderr, "modoctl: modo-%s (%s): %s\n", daemons[i], endpoint, err);
+            free(err);
+            rc = EXIT_TEMPFAIL;
+            continue;
+        }
+        fputs(text, stdout);
+        free(text);
+    }
+    if (shown == 0) {
+        fprintf(stderr, "modoctl: stats: no daemon \"%s\" (lookupd, policyd or dictd)\n", argv[1]);
+        return 2;
+    }
+    return rc;
+}
+
 static const struct {
     const char *name;
     int (*run)(const struct conf *conf, int argc, char **argv);
 } tool_commands[] = {
+    {"stats", stats_command},
     {"domain", objects_command},      {"relaydomain", objects_command},
     {"domainalias", objects_command}, {"account", objects_command},
     {"alias", objects_command},       {"sender-address", objects_command},
@@ -483,6 +529,7 @@ static void usage(FILE *fp)
                 "       modoctl [-c modo.conf] import [--sepchar C] [--continue-if-exists] [--crypt-passwords] FILE...\n"
                 "       modoctl [-c modo.conf] export domains|identities [--sepchar C]\n"
                 "       modoctl [-c modo.conf] mailbox-ops run | list [--json]\n"
+                "       modoctl [-c modo.conf] stats [lookupd|policyd|dictd]\n"
                 "       (modoctl OBJECT --help lists the options of each)\n"
                 "       modoctl [-c modo.conf] explain ADDRESS [--sender S] [--sasl LOGIN]\n"
                 "       modoctl [-c modo.conf] config check | postfix | dovecot [sql|master|dict] | opendkim\n"

@@ -26,6 +26,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "maps.h"
+#include "metrics.h"
 #include "policy_proto.h"
 #include "ratelimit.h"
 #include "redis.h"
@@ -150,6 +151,37 @@ static struct policyd {
     unsigned long long requests, tempfails;
 } pd;
 
+/* The counters: requests by stage, answers by stage and kind of action. */
+enum stage { STAGE_RCPT, STAGE_EOM, STAGE_OTHER, STAGE__COUNT };
+static const char *const stage_names[STAGE__COUNT] = {"rcpt", "end-of-message", "other"};
+enum answer_kind { ANSWER_DUNNO, ANSWER_REJECT, ANSWER_DEFER, ANSWER_TEMPFAIL, ANSWER_OTHER,
+                   ANSWER__COUNT };
+static const char *const answer_names[ANSWER__COUNT] = {"dunno", "reject", "defer", "tempfail",
+                                                        "other"};
+static const struct metrics_def policyd_metrics = {
+    "policyd", "stage", stage_names, STAGE__COUNT, "action", answer_names, ANSWER__COUNT};
+
+static enum answer_kind answer_kind(const char *action, bool tempfailed)
+{
+    if (tempfailed)
+        return ANSWER_TEMPFAIL;
+    if (strncasecmp(action, "DUNNO", 5) == 0 || strncasecmp(action, "OK", 2) == 0)
+        return ANSWER_DUNNO;
+    if (strncasecmp(action, "REJECT", 6) == 0 || action[0] == '5')
+        return ANSWER_REJECT;
+    if (strncasecmp(action, "DEFER", 5) == 0 || action[0] == '4')
+        return ANSWER_DEFER;
+    return ANSWER_OTHER;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 /* Per connection: the transaction being checked (limit_mode = message). */
 struct pconn {
     int refs;
@@ -173,6 +205,9 @@ struct req {
     long recipient_count;
     char login_folded[ADDR_MAX + 1];
     bool eom;
+    bool tempfailed;      /* the answer is tempfail_action */
+    enum stage stage;     /* for the counters */
+    struct timespec start;
     int next;             /* the next check to run */
     char *action;         /* decided (malloc'd), NULL = DUNNO so far */
     const char *decided_by;
@@ -220,6 +255,7 @@ static void finish(struct req *r)
 
     policy_encode_action(&out, action);
     server_reply_finish(r->reply, out.data, out.len);
+    metrics_answer(r->stage, answer_kind(action, r->tempfailed), seconds_since(&r->start));
     if (r->action != NULL || pd.log_accepted || log_debug_enabled())
         log_info("%s: client=%s, sasl_username=%s, sender=<%s>, recipient=<%s>, context=%s,"
                  " check=%s, action=%s",
@@ -255,6 +291,7 @@ static void tempfail(struct req *r, const char *by, const char *why)
     log_warning("%s: %s: cannot check (%s): answering %s", by, r->recipient, why,
                 pd.tempfail_action);
     decide(r, by, "%s", pd.tempfail_action);
+    r->tempfailed = true;
 }
 
 /* ---- send-as: the login must own the envelope sender (the sender-login map's owners) ---- */
@@ -802,6 +839,7 @@ static void start_request(struct server_conn *conn, struct req *r)
     size_t i;
 
     pd.requests++;
+    clock_gettime(CLOCK_MONOTONIC, &r->start);
     r->reply = server_reply_begin(conn);
     r->pc = pc;
     pc->refs++;
@@ -818,6 +856,10 @@ static void start_request(struct server_conn *conn, struct req *r)
         pc->pending = 0;
         pc->message_counted = false;
     }
+    r->stage = strcasecmp(r->state, "RCPT") == 0                ? STAGE_RCPT
+               : strcasecmp(r->state, "END-OF-MESSAGE") == 0 ? STAGE_EOM
+                                                             : STAGE_OTHER;
+    metrics_request(r->stage);
     if (strcasecmp(r->state, "RCPT") == 0) {
         run_checks(r);
     } else if (strcasecmp(r->state, "END-OF-MESSAGE") == 0 && pd.message_mode) {
@@ -850,6 +892,7 @@ static long policyd_data(struct server_conn *conn, const char *data, size_t len)
         if (st != CODEC_OK) {
             /* SMTPD_POLICY_README: never answer a malformed request; log and disconnect */
             log_warning("policy client: %s: disconnecting", err);
+            metrics_bad_request();
             policy_request_free(&r->pr);
             free(r);
             return -1;
@@ -1026,6 +1069,7 @@ static const struct daemon_ops policyd_ops = {
     .section = "policyd",
     .summary = "Postfix policy service: send-as, daily sending limits, rate limits, full mailboxes",
     .proto = &policyd_proto,
+    .metrics = &policyd_metrics,
     .configure = configure,
     .start = start,
     .reloaded = reloaded,
