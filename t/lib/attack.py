@@ -10,6 +10,11 @@ shell test compares. Timings are printed in milliseconds.
   slowloris PORT N SECONDS           N clients sending a byte every 300 ms: how many
                                      the server closed within SECONDS
   noread PORT MAP KEY COUNT SECONDS  COUNT requests, never read; hold SECONDS
+  pipeline PORT PID MAP KEY COUNT SECONDS
+                                     COUNT requests pipelined on one connection, none
+                                     read for SECONDS (another client asks meanwhile),
+                                     then every reply read: "RSS-BEFORE RSS-HELD
+                                     OTHER-REPLY REPLIES" (RSS of PID in kB)
   stall PORT MAP BIGKEY COUNT KEY    COUNT pipelined BIGKEY lookups on one connection,
                                      then one KEY lookup on another: its latency (ms)
   parallel PORT MAP KEY...           one connection per key, all at once: "ms:STATUS"
@@ -141,6 +146,74 @@ def cmd_noread(port, m, key, count, seconds):
     while time.time() < deadline:
         time.sleep(0.1)
     print(sent // len(req))
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
+def cmd_pipeline(port, pid, m, key, count, seconds):
+    count = int(count)
+    req = ns(f"{m} {key}")
+    s = connect(port)
+    rss0 = rss_kb(pid)
+    sent = 0
+    state = {"replies": 0}
+
+    def writer():  # pipelines every request, as fast as the server takes them
+        nonlocal sent
+        chunk = req * 4096
+        s.setblocking(True)
+        while sent < count:
+            n = min(4096, count - sent)
+            s.sendall(chunk[: n * len(req)])
+            sent += n
+
+    w = threading.Thread(target=writer, daemon=True)
+    w.start()
+    time.sleep(float(seconds))  # nothing read meanwhile
+    rss1 = rss_kb(pid)
+    other = cmd_lookup_value(port, m, key)
+
+    def reader():
+        buf = b""
+        got = 0
+        s.settimeout(60)
+        while got < count:
+            data = s.recv(1 << 20)
+            if not data:
+                break
+            buf += data
+            pos = 0
+            while True:
+                colon = buf.find(b":", pos)
+                if colon < 0:
+                    break
+                n = int(buf[pos:colon])
+                if len(buf) < colon + 1 + n + 1:
+                    break
+                pos = colon + 1 + n + 1
+                got += 1
+            buf = buf[pos:]
+        state["replies"] = got
+
+    r = threading.Thread(target=reader, daemon=True)
+    r.start()
+    r.join(600)
+    w.join(1)
+    print(rss0, rss1, other.replace(" ", "_"), state["replies"])
+
+
+def cmd_lookup_value(port, m, key):
+    s = connect(port, timeout=5)
+    s.sendall(ns(f"{m} {key}"))
+    payload, _ = read_netstring(s)
+    s.close()
+    return payload if payload is not None else "closed"
 
 
 def cmd_stall(port, m, bigkey, count, key):
@@ -321,6 +394,7 @@ def cmd_policy(port, text):
 
 
 COMMANDS = {
+    "pipeline": cmd_pipeline,
     "lookup": cmd_lookup, "halfclose": cmd_halfclose, "frame": cmd_frame,
     "slowloris": cmd_slowloris, "noread": cmd_noread, "stall": cmd_stall,
     "parallel": cmd_parallel, "burst": cmd_burst, "hold": cmd_hold, "policy": cmd_policy,
