@@ -308,6 +308,13 @@ static void kick_reconnect(struct pg_store *pg)
 
 static void listener_ready(struct pg_conn *c);
 
+/* libpq prints server notices on stderr by default; they go to the debug log instead. */
+static void notice_to_debug(void *arg, const char *message)
+{
+    (void)arg;
+    log_debug("PostgreSQL: %.*s", (int)strcspn(message, "\n"), message);
+}
+
 static void conn_start(struct pg_conn *c)
 {
     struct pg_store *pg = c->pg;
@@ -317,6 +324,8 @@ static void conn_start(struct pg_conn *c)
         conn_fail(c, c->conn ? PQerrorMessage(c->conn) : "out of memory");
         return;
     }
+    /* the server's notices (a shutdown's "terminating connection") are not ours to print */
+    PQsetNoticeProcessor(c->conn, notice_to_debug, NULL);
     PQsetnonblocking(c->conn, 1);
     c->state = CONN_CONNECTING;
     set_io(c, EV_WRITE);
@@ -667,7 +676,7 @@ static int pgsql_exec_script(struct store *store, const char *sql, char **error_
         PQfinish(conn);
         return -1;
     }
-    PQsetNoticeProcessor(conn, NULL, NULL);
+    PQsetNoticeProcessor(conn, notice_to_debug, NULL);
     res = PQexec(conn, sql);
     if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
         *error_r = xstrdup(PQresultErrorMessage(res));
