@@ -50,6 +50,9 @@
 static const struct conf_setting conf_table[] = {
     {"database", "url", CONF_STRING, "sqlite:///var/lib/modo/modo.db", 0, 0, NULL,
      "sqlite:///PATH or postgresql://user:pass@host:port/dbname?options (libpq URI)"},
+    {"database", "write_url", CONF_STRING, "", 0, 0, NULL,
+     "where the daemons write (limit alarms, quota, last login) when url is a read-only"
+     " replica: its primary (postgresql://...); empty: url"},
     {"database", "pool_size", CONF_INT, "4", 1, 64, NULL,
      "PostgreSQL connections per process"},
     {"database", "deadline", CONF_DURATION, "1s", 10, 60 * SEC, NULL,

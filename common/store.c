@@ -22,6 +22,7 @@ struct question_info {
     size_t nargs;         /* arguments given by the caller */
     bool expand_address;  /* args[0] is an address: SQL gets full, local, domain */
     bool expiry_last_col; /* the last SQL column is an expiry (epoch seconds or NULL) */
+    bool writes;          /* goes to [database] write_url when there is one */
 };
 
 static const struct question_info questions[STORE_Q__COUNT] = {
@@ -40,12 +41,12 @@ static const struct question_info questions[STORE_Q__COUNT] = {
     [STORE_Q_USERDB] = {"userdb", 1, true, false},
     [STORE_Q_MESSAGE_LIMITS] = {"message_limits", 1, false, false},
     [STORE_Q_QUOTA_GET] = {"quota_get", 1, false, false},
-    [STORE_Q_QUOTA_ADD] = {"quota_add", 3, false, false},
-    [STORE_Q_QUOTA_SET] = {"quota_set", 3, false, false},
-    [STORE_Q_TOUCH_LAST_LOGIN] = {"touch_last_login", 1, false, false},
+    [STORE_Q_QUOTA_ADD] = {"quota_add", 3, false, false, true},
+    [STORE_Q_QUOTA_SET] = {"quota_set", 3, false, false, true},
+    [STORE_Q_TOUCH_LAST_LOGIN] = {"touch_last_login", 1, false, false, true},
     [STORE_Q_GENERATION] = {"generation", 0, false, false},
-    [STORE_Q_LIMIT_ALARM_OPEN] = {"limit_alarm_open", 1, true, false},
-    [STORE_Q_LIMIT_ALARMS_CLOSE] = {"limit_alarms_close", 0, false, false},
+    [STORE_Q_LIMIT_ALARM_OPEN] = {"limit_alarm_open", 1, true, false, true},
+    [STORE_Q_LIMIT_ALARMS_CLOSE] = {"limit_alarms_close", 0, false, false, true},
 };
 
 const char *store_question_name(enum store_question q)
@@ -152,6 +153,31 @@ struct store *store_open_flags(struct event_base *base, const struct conf *conf,
         free(store);
         return NULL;
     }
+    /* a replica answers the questions; writes go to the primary */
+    if (conf_str(conf, "database", "write_url")[0] != '\0') {
+        const char *wurl = conf_str(conf, "database", "write_url");
+        if (strncmp(url, "sqlite://", 9) == 0 ||
+            (strncmp(wurl, "postgresql://", 13) != 0 && strncmp(wurl, "postgres://", 11) != 0)) {
+            struct strbuf sb = STRBUF_INIT;
+            strbuf_printf(&sb, "%s: [database] write_url: only for PostgreSQL (url a replica,"
+                               " write_url its primary: postgresql://...)",
+                          conf_origin(conf, "database", "write_url"));
+            *error_r = strbuf_steal(&sb);
+            store_close(&store);
+            return NULL;
+        }
+        store->writer = xcalloc(1, sizeof(*store->writer));
+        store->writer->base = base;
+        store->writer->conf = conf;
+        store->writer->tool = true; /* its generation is not read: url's is */
+        store->writer->deadline_ms = store->deadline_ms;
+        if (store_pgsql_open(store->writer, wurl, error_r) < 0) {
+            free(store->writer);
+            store->writer = NULL;
+            store_close(&store);
+            return NULL;
+        }
+    }
     return store;
 }
 
@@ -161,6 +187,7 @@ void store_shutdown(struct store *store)
         return;
     /* pending questions are answered with an error now; their callers may ask again */
     store->closing = true;
+    store_shutdown(store->writer);
     if (store->generation_ev != NULL) {
         event_free(store->generation_ev);
         store->generation_ev = NULL;
@@ -176,6 +203,7 @@ void store_close(struct store **storep)
     if (store == NULL)
         return;
     store_shutdown(store);
+    store_close(&store->writer);
     free(store);
     *storep = NULL;
 }
@@ -212,6 +240,8 @@ void store_ask(struct store *store, enum store_question q, const char *const *ar
         for (i = 0; i < questions[q].nargs; i++)
             params[i] = args[i];
     }
+    if (questions[q].writes && store->writer != NULL)
+        store = store->writer;
     store->be->ask(store, q, params, store_question_nparams(q), cb, arg);
 }
 

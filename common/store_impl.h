@@ -38,6 +38,7 @@ struct store {
     store_change_cb *change_cb;
     void *change_arg;
     struct store_stats stats;
+    struct store *writer; /* [database] write_url: where writes go (a replica's primary) */
     bool closing; /* store_close() is failing what is pending: new questions fail at once */
 };
 

@@ -155,6 +155,7 @@ struct pg_store {
     struct timespec last_kick; /* the last reconnection made because questions were waiting */
     bool ever_failed;
     struct timespec down_since; /* when it became unavailable */
+    bool queue_full_logged; /* max_queue reached: said once until it drains */
     bool down_logged; /* "unavailable" was logged: log "established" when it is back */
     bool closing;
 };
@@ -549,6 +550,10 @@ static void dispatch(struct pg_store *pg)
 {
     size_t i;
 
+    if (pg->queue_full_logged && pg->queued < pg->max_queue / 2) {
+        log_info("PostgreSQL: the question queue is below [database] max_queue again");
+        pg->queue_full_logged = false;
+    }
     for (i = 0; i < pg->npool && pg->queue_head != NULL; i++) {
         struct pg_conn *c = &pg->pool[i];
         struct pg_request *r;
@@ -577,6 +582,10 @@ static void enqueue(struct pg_store *pg, struct pg_request *r)
         return;
     }
     if (pg->queued >= pg->max_queue) {
+        if (!pg->queue_full_logged)
+            log_warning("PostgreSQL: %zu questions wait for a connection ([database] max_queue):"
+                        " more are answered as temporary failures at once", pg->queued);
+        pg->queue_full_logged = true;
         pg->store->stats.errors++;
         request_fail(r, "too many questions waiting for the database ([database] max_queue)");
         return;

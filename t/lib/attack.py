@@ -30,6 +30,11 @@ shell test compares. Timings are printed in milliseconds.
                                      each request on its own connection, then a reset
   until PORT MAP KEY WANT SECONDS    ask KEY ({} = attempt) every 50 ms until the reply
                                      is WANT: ms taken, or "never"
+  converge MAP KEY WANT COMMAND PORT...
+                                     run COMMAND (a shell line that commits a change),
+                                     then ask KEY of every PORT every 2 ms until each
+                                     answers WANT: the ms each took after COMMAND
+                                     returned, or "never" (5 s)
   policy PORT TEXT                   send TEXT (\\r and \\n escapes) to a policy server:
                                      the reply, or "closed"
 """
@@ -216,6 +221,24 @@ def cmd_lookup_value(port, m, key):
     return payload if payload is not None else "closed"
 
 
+def cmd_converge(m, key, want, command, *ports):
+    import subprocess
+    conns = [connect(p, timeout=5) for p in ports]
+    subprocess.run(command, shell=True, check=True, stdout=subprocess.DEVNULL)
+    t0 = time.monotonic()
+    took = [None] * len(ports)
+    while time.monotonic() - t0 < 5 and None in took:
+        for i, s in enumerate(conns):
+            if took[i] is not None:
+                continue
+            s.sendall(ns(f"{m} {key}"))
+            reply, _ = read_netstring(s)
+            if reply == want:
+                took[i] = int((time.monotonic() - t0) * 1000)
+        time.sleep(0.002)
+    print(" ".join("never" if t is None else str(t) for t in took))
+
+
 def cmd_stall(port, m, bigkey, count, key):
     a = connect(port)
     a.sendall(ns(f"{m} {bigkey}") * int(count))
@@ -394,6 +417,7 @@ def cmd_policy(port, text):
 
 
 COMMANDS = {
+    "converge": cmd_converge,
     "pipeline": cmd_pipeline,
     "lookup": cmd_lookup, "halfclose": cmd_halfclose, "frame": cmd_frame,
     "slowloris": cmd_slowloris, "noread": cmd_noread, "stall": cmd_stall,
