@@ -3,6 +3,7 @@
  */
 #include "conf.h"
 #include "log.h"
+#include "num.h"
 #include "strbuf.h"
 
 #include <errno.h>
@@ -230,15 +231,7 @@ int conf_parse_bool(const char *s, bool *v, const char **error_r)
 
 int conf_parse_int(const char *s, long long *v, const char **error_r)
 {
-    char *end;
-
-    errno = 0;
-    *v = strtoll(s, &end, 10);
-    if (end == s || *end != '\0' || errno == ERANGE) {
-        *error_r = "not an integer";
-        return -1;
-    }
-    return 0;
+    return num_parse(s, LLONG_MIN, LLONG_MAX, v, error_r);
 }
 
 int conf_parse_duration(const char *s, long long *ms, const char **error_r)

@@ -4,12 +4,15 @@
 #include "redis.h"
 #include "conf.h"
 #include "log.h"
+#include "num.h"
 #include "strbuf.h"
 
 #include <event2/event.h>
 #include <hiredis/adapters/libevent.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <openssl/evp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +26,8 @@ struct redis {
     char *what, *consequence;
     char *host, *unix_path, *password;
     int port, db;
-    long long timeout_ms, backoff_ms, backoff_max_ms;
+    long long timeout_ms;
+    struct backoff backoff;
     redisAsyncContext *ac;
     bool up, ever_logged, closing;
     struct timespec down_since; /* when it was lost (for the line that says it is back) */
@@ -55,8 +59,7 @@ static int parse_address(const char *addr, char **host, int *port, char **unix_p
         *unix_path = xstrdup(addr + 5);
         return 0;
     }
-    if (colon == NULL || colon == addr || conf_parse_int(colon + 1, &p, &err) < 0 || p < 1 ||
-        p > 65535)
+    if (colon == NULL || colon == addr || num_parse(colon + 1, 1, 65535, &p, &err) < 0)
         return -1;
     *host = xstrndup(addr, (size_t)(colon - addr));
     *port = (int)p;
@@ -151,13 +154,8 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
 
 static void schedule_retry(struct redis *r)
 {
-    struct timeval tv;
+    struct timeval tv = backoff_next(&r->backoff);
 
-    r->backoff_ms = r->backoff_ms ? r->backoff_ms * 2 : 100;
-    if (r->backoff_ms > r->backoff_max_ms)
-        r->backoff_ms = r->backoff_max_ms;
-    tv.tv_sec = r->backoff_ms / 1000;
-    tv.tv_usec = (r->backoff_ms % 1000) * 1000;
     evtimer_add(r->retry_ev, &tv);
 }
 
@@ -185,7 +183,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
         schedule_retry(r);
         return;
     }
-    r->backoff_ms = 0;
+    backoff_reset(&r->backoff);
     r->slow = 0;
     set_state(r, true, NULL);
 }
@@ -240,7 +238,7 @@ struct redis *redis_new(struct event_base *base, const struct conf *conf, const 
     r->password = xstrdup(conf_str(conf, "redis", "password"));
     r->db = (int)conf_int(conf, "redis", "database");
     r->timeout_ms = conf_ms(conf, "redis", "timeout");
-    r->backoff_max_ms = conf_ms(conf, "redis", "reconnect_max");
+    r->backoff.max_ms = conf_ms(conf, "redis", "reconnect_max");
     if (parse_address(addr, &r->host, &r->port, &r->unix_path) < 0)
         log_fatal("[redis] address: \"%s\" is neither HOST:PORT nor unix:PATH", addr);
     r->retry_ev = evtimer_new(base, retry_cb, r);
@@ -369,4 +367,78 @@ int redis_command_argv(struct redis *r, redis_cb *cb, void *arg, int argc, const
         return -1;
     p = pending_new(r, cb, arg);
     return sent(r, p, redisAsyncCommandArgv(r->ac, reply_cb, p, argc, argv, argvlen));
+}
+
+/* ---- scripts: EVALSHA, and EVAL when Redis answers NOSCRIPT ---- */
+
+void redis_script_init(struct redis_script *script, const char *text)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0, i;
+
+    script->text = text;
+    EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha1(), NULL);
+    for (i = 0; i < mdlen && i < 20; i++)
+        snprintf(script->sha + 2 * i, 3, "%02x", md[i]);
+}
+
+struct script_call {
+    struct redis *r;
+    const struct redis_script *script;
+    redis_cb *cb;
+    void *arg;
+    bool sent_text;
+    int argc;
+    char **argv; /* EVALSHA|EVAL, sha|text, then the caller's (copied) */
+};
+
+static void script_call_free(struct script_call *sc)
+{
+    int i;
+
+    for (i = 2; i < sc->argc; i++)
+        free(sc->argv[i]);
+    free(sc->argv);
+    free(sc);
+}
+
+static void script_reply(redisReply *rep, void *arg)
+{
+    struct script_call *sc = arg;
+
+    if (rep != NULL && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0 &&
+        !sc->sent_text) {
+        sc->sent_text = true;
+        sc->argv[0] = (char *)"EVAL";
+        sc->argv[1] = (char *)sc->script->text;
+        if (redis_command_argv(sc->r, script_reply, sc, sc->argc, (const char **)sc->argv, NULL) == 0)
+            return;
+        rep = NULL;
+    }
+    if (sc->cb != NULL)
+        sc->cb(rep, sc->arg);
+    script_call_free(sc);
+}
+
+int redis_script_run(struct redis *r, const struct redis_script *script, int argc,
+                     const char **args, redis_cb *cb, void *arg)
+{
+    struct script_call *sc = xcalloc(1, sizeof(*sc));
+    int i;
+
+    sc->r = r;
+    sc->script = script;
+    sc->cb = cb;
+    sc->arg = arg;
+    sc->argc = argc + 2;
+    sc->argv = xcalloc((size_t)sc->argc, sizeof(*sc->argv));
+    sc->argv[0] = (char *)"EVALSHA";
+    sc->argv[1] = (char *)script->sha;
+    for (i = 0; i < argc; i++)
+        sc->argv[i + 2] = xstrdup(args[i]);
+    if (redis_command_argv(r, script_reply, sc, sc->argc, (const char **)sc->argv, NULL) < 0) {
+        script_call_free(sc);
+        return -1;
+    }
+    return 0;
 }

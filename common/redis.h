@@ -43,6 +43,19 @@ int redis_command(struct redis *r, redis_cb *cb, void *arg, const char *fmt, ...
 int redis_command_argv(struct redis *r, redis_cb *cb, void *arg, int argc, const char **argv,
                        const size_t *argvlen);
 
+/*
+ * A Lua script run by its SHA1 (EVALSHA), sent itself (EVAL) when this Redis does not know
+ * it yet (first use, after a restart or SCRIPT FLUSH): callers see only its reply.
+ */
+struct redis_script {
+    const char *text;
+    char sha[41];
+};
+void redis_script_init(struct redis_script *script, const char *text);
+/* args: numkeys, the keys, the arguments (copied); like redis_command's return and cb. */
+int redis_script_run(struct redis *r, const struct redis_script *script, int argc,
+                     const char **args, redis_cb *cb, void *arg);
+
 /* Counters: commands that failed (error reply, timeout, drop). */
 unsigned long long redis_errors(const struct redis *r);
 

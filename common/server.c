@@ -9,6 +9,7 @@
 #include "conf.h"
 #include "log.h"
 #include "metrics.h"
+#include "num.h"
 #include "strbuf.h"
 
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <netinet/tcp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -104,14 +106,15 @@ static int listen_inet(const char *spec, const char **why)
     const char *colon = strrchr(spec, ':');
     struct addrinfo hints, *res = NULL, *ai;
     char host[256];
+    const char *perr;
+    long long port;
     int fd = -1, one = 1, gai, err = 0;
 
     if (colon == NULL || (size_t)(colon - spec) >= sizeof(host)) {
         *why = "not HOST:PORT";
         return -1;
     }
-    if (colon[1] == '\0' || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
-        atol(colon + 1) > 65535) {
+    if (num_parse(colon + 1, 1, 65535, &port, &perr) < 0) {
         *why = "the port must be a number (1 to 65535), not a service name";
         return -1;
     }
@@ -314,12 +317,12 @@ static void open_listeners(struct server *srv)
                 srv->unix_ino[srv->nunix++] = st.st_ino;
             }
         } else if (strncmp(spec, "fd:", 3) == 0) {
-            add_fd(srv, atoi(spec + 3) > 2 ? atoi(spec + 3) : -1, spec, tag,
+            add_fd(srv, (int)num_or(spec + 3, 3, 1 << 20, -1), spec, tag,
                    "not an inherited descriptor (3 or more)");
         } else if (strcmp(spec, "systemd") == 0) {
             const char *pid = getenv("LISTEN_PID"), *n = getenv("LISTEN_FDS");
-            int i, count = n ? atoi(n) : 0;
-            if (pid == NULL || atol(pid) != (long)getpid() || count <= 0)
+            int i, count = n ? (int)num_or(n, 1, SERVER_MAX_LISTENERS, 0) : 0;
+            if (pid == NULL || num_or(pid, 1, INT32_MAX, 0) != (long long)getpid() || count <= 0)
                 log_fatal("[%s] listen: systemd: no sockets passed (LISTEN_PID/LISTEN_FDS)",
                           srv->section);
             for (i = 0; i < count; i++)

@@ -19,6 +19,7 @@
  */
 #include "conf.h"
 #include "log.h"
+#include "num.h"
 #include "store_impl.h"
 #include "strbuf.h"
 
@@ -122,7 +123,7 @@ struct pg_conn {
     enum conn_state state;
     struct event *io_ev;
     struct event *retry_ev;
-    long long backoff_ms;
+    struct backoff backoff;
     bool prepared[STORE_Q__COUNT];
     bool listener; /* the LISTEN connection, not in the pool */
     struct pg_request *req;
@@ -245,11 +246,8 @@ static void conn_fail(struct pg_conn *c, const char *why)
     }
     if (pg->closing)
         return;
-    c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : 100;
-    if (c->backoff_ms > pg->reconnect_max_ms)
-        c->backoff_ms = pg->reconnect_max_ms;
-    tv.tv_sec = c->backoff_ms / 1000;
-    tv.tv_usec = (c->backoff_ms % 1000) * 1000;
+    c->backoff.max_ms = pg->reconnect_max_ms;
+    tv = backoff_next(&c->backoff);
     if (c->retry_ev == NULL)
         c->retry_ev = evtimer_new(pg->store->base, retry_cb, c);
     evtimer_add(c->retry_ev, &tv);
@@ -353,9 +351,9 @@ static void connect_step(struct pg_conn *c)
             pg->down_logged = false;
             pg->store->down = false;
         }
-        if (c->backoff_ms)
+        if (backoff_active(&c->backoff))
             pg->store->stats.reconnects++;
-        c->backoff_ms = 0;
+        backoff_reset(&c->backoff);
         c->state = CONN_IDLE;
         set_io(c, EV_READ);
         if (c->listener) {

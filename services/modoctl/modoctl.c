@@ -25,6 +25,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "metrics.h"
+#include "num.h"
 #include "log.h"
 #include "store.h"
 #include "strbuf.h"
@@ -423,7 +424,7 @@ void apply_limit_changes(const struct conf *conf, struct admin *a)
         char host[256];
         const char *colon = strrchr(addr, ':');
         snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - addr) : (int)strlen(addr), addr);
-        rc = redisConnectWithTimeout(host, colon ? atoi(colon + 1) : 6379, tv);
+        rc = redisConnectWithTimeout(host, colon ? (int)num_or(colon + 1, 1, 65535, 6379) : 6379, tv);
     }
     if (rc != NULL && rc->err == 0) {
         redisReply *r = NULL;

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "maps.h"
 #include "metrics.h"
+#include "num.h"
 #include "policy_proto.h"
 #include "ratelimit.h"
 #include "redis.h"
@@ -39,7 +40,6 @@
 #include <stddef.h>
 #include <stdarg.h>
 #include <hiredis/hiredis.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,7 +139,7 @@ static struct policyd {
     struct map_config maps;
     struct redis *redis;
     struct event *midnight_ev, *flush_ev;
-    char script_sha[41], rate_sha[41];
+    struct redis_script limit_script, rate_script;
     struct rate_config rates;
     const char *rate_action, *rate_prefix;
     bool message_mode, fail_closed, log_accepted;
@@ -497,19 +497,12 @@ static void batch_failed(struct batch *b, const char *why)
     free(b);
 }
 
-static int send_batch(struct batch *b, bool eval);
 
 static void batch_done(redisReply *rep, void *arg)
 {
     struct batch *b = arg;
     size_t i;
 
-    if (rep != NULL && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0) {
-        /* first use on this Redis: send the script itself; EVALSHA works from then on */
-        if (send_batch(b, true) == 0)
-            return;
-        rep = NULL;
-    }
     if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements != 1 + 3 * b->n) {
         batch_failed(b, rep ? "unexpected reply from Redis" : "Redis");
         return;
@@ -537,15 +530,13 @@ static void today(char *buf, size_t size)
     strftime(buf, size, "%Y%m%d", &tm);
 }
 
-static int send_batch(struct batch *b, bool eval)
+static int send_batch(struct batch *b)
 {
-    const char *argv[7 + 6 * BATCH_MAX];
+    const char *argv[5 + 6 * BATCH_MAX];
     char day[16];
     size_t i, n = 0;
 
     today(day, sizeof(day));
-    argv[n++] = eval ? "EVAL" : "EVALSHA";
-    argv[n++] = eval ? limit_script : pd.script_sha;
     argv[n++] = "3";
     argv[n++] = pd.counters;
     argv[n++] = pd.limits_key;
@@ -559,7 +550,7 @@ static int send_batch(struct batch *b, bool eval)
         argv[n++] = b->nums[i][2];
         argv[n++] = b->nums[i][3];
     }
-    return redis_command_argv(pd.redis, batch_done, b, (int)n, argv, NULL);
+    return redis_script_run(pd.redis, &pd.limit_script, (int)n, argv, batch_done, b);
 }
 
 static void flush_batch(evutil_socket_t fd, short what, void *arg)
@@ -570,7 +561,7 @@ static void flush_batch(evutil_socket_t fd, short what, void *arg)
     (void)what;
     (void)arg;
     open_batch = NULL;
-    if (b != NULL && send_batch(b, false) < 0)
+    if (b != NULL && send_batch(b) < 0)
         batch_failed(b, "Redis unavailable");
 }
 
@@ -628,7 +619,7 @@ static void limits_done(const struct store_answer *ans, void *arg)
 
 struct rate_args {
     size_t n;
-    const char *argv[3 + RATE_MAX_RULES + 1 + 3 * RATE_MAX_RULES];
+    const char *argv[1 + RATE_MAX_RULES + 1 + 3 * RATE_MAX_RULES];
     char keys[RATE_MAX_RULES][1024];
     char nums[1 + 3 * RATE_MAX_RULES][24];
     size_t rule_of[RATE_MAX_RULES];
@@ -636,7 +627,7 @@ struct rate_args {
 };
 
 /* The buckets this request charges; 0 when no rule applies. */
-static size_t rate_prepare(struct req *r, struct rate_args *a, bool eval)
+static size_t rate_prepare(struct req *r, struct rate_args *a)
 {
     struct addr sender;
     const char *err;
@@ -669,8 +660,6 @@ static size_t rate_prepare(struct req *r, struct rate_args *a, bool eval)
     snprintf(a->nums[0], sizeof(a->nums[0]), "%lld",
              (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
     a->n = 0;
-    a->argv[a->n++] = eval ? "EVAL" : "EVALSHA";
-    a->argv[a->n++] = eval ? rate_script : pd.rate_sha;
     snprintf(a->nums[1], sizeof(a->nums[1]), "%zu", nkeys);
     a->argv[a->n++] = a->nums[1];
     for (i = 0; i < nkeys; i++)
@@ -689,38 +678,32 @@ static size_t rate_prepare(struct req *r, struct rate_args *a, bool eval)
     return nkeys;
 }
 
-static int rate_send(struct req *r, bool eval);
 
 static void rate_done(redisReply *rep, void *arg)
 {
     struct req *r = arg;
     struct rate_args a;
 
-    if (rep != NULL && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0) {
-        if (rate_send(r, true) == 0)
-            return;
-        rep = NULL;
-    }
     if (rep == NULL || rep->type != REDIS_REPLY_INTEGER) {
         if (pd.fail_closed)
             tempfail(r, "rate_limit", rep ? "unexpected reply from Redis" : "Redis");
-    } else if (rep->integer > 0 && rate_prepare(r, &a, false) >= (size_t)rep->integer) {
+    } else if (rep->integer > 0 && rate_prepare(r, &a) >= (size_t)rep->integer) {
         const struct rate_rule *rule = &pd.rates.rules[a.rule_of[rep->integer - 1]];
         log_info("rate limit %s exceeded: %s", rule->text, a.keys[rep->integer - 1]);
         decide(r, "rate_limit", "%s", pd.rate_action);
-    } else if (rep->integer == 0 && rate_prepare(r, &a, false) > 0 && a.message) {
+    } else if (rep->integer == 0 && rate_prepare(r, &a) > 0 && a.message) {
         r->pc->message_counted = true;
     }
     run_checks(r);
 }
 
-static int rate_send(struct req *r, bool eval)
+static int rate_send(struct req *r)
 {
     struct rate_args a;
 
-    if (rate_prepare(r, &a, eval) == 0)
+    if (rate_prepare(r, &a) == 0)
         return 1; /* nothing to count */
-    return redis_command_argv(pd.redis, rate_done, r, (int)a.n, a.argv, NULL);
+    return redis_script_run(pd.redis, &pd.rate_script, (int)a.n, a.argv, rate_done, r);
 }
 
 /* ---- the chain ---- */
@@ -779,7 +762,7 @@ static void run_checks(struct req *r)
                     tempfail(r, "rate_limit", "Redis unavailable");
                 continue;
             }
-            sent = rate_send(r, false);
+            sent = rate_send(r);
             if (sent == 0)
                 return;
             if (sent < 0 && pd.fail_closed)
@@ -827,7 +810,7 @@ static void read_attrs(struct req *r)
     for (i = 0; i < r->pr.nattrs; i++) {
         const struct policy_attr *a = &r->pr.attrs[i];
         if (a->name_len == 15 && strcmp(a->name, "recipient_count") == 0) {
-            r->recipient_count = atol(a->value);
+            r->recipient_count = (long)num_or(a->value, 0, 1000000000, 0);
             continue;
         }
         for (j = 0; j < sizeof(wanted) / sizeof(wanted[0]); j++)
@@ -936,21 +919,19 @@ static void schedule_midnight(void);
 /* The script with no request: it only starts the new day. */
 static void midnight(evutil_socket_t fd, short what, void *arg)
 {
-    const char *argv[7];
+    const char *argv[5];
     char day[16];
 
     (void)fd;
     (void)what;
     (void)arg;
     today(day, sizeof(day));
-    argv[0] = "EVAL";
-    argv[1] = limit_script;
-    argv[2] = "3";
-    argv[3] = pd.counters;
-    argv[4] = pd.limits_key;
-    argv[5] = pd.day_key;
-    argv[6] = day;
-    redis_command_argv(pd.redis, midnight_done, NULL, 7, argv, NULL);
+    argv[0] = "3";
+    argv[1] = pd.counters;
+    argv[2] = pd.limits_key;
+    argv[3] = pd.day_key;
+    argv[4] = day;
+    redis_script_run(pd.redis, &pd.limit_script, 5, argv, midnight_done, NULL);
     schedule_midnight();
 }
 
@@ -1017,16 +998,6 @@ static void stop(void)
     pd.midnight_ev = pd.flush_ev = NULL;
 }
 
-static void sha1_hex(const char *text, char *hex)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0, i;
-
-    EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha1(), NULL);
-    for (i = 0; i < mdlen; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-}
-
 /* Check the [policyd] settings, then apply them all (start and reload). */
 static int configure(const struct conf *conf, char **error_r)
 {
@@ -1060,9 +1031,9 @@ static int configure(const struct conf *conf, char **error_r)
     snprintf(pd.day_key, sizeof(pd.day_key), "%s:day", pd.counters);
     pd.rate_action = conf_str(conf, "policyd", "rate_limit_action");
     pd.rate_prefix = conf_str(conf, "redis", "prefix");
-    if (pd.script_sha[0] == '\0') {
-        sha1_hex(limit_script, pd.script_sha);
-        sha1_hex(rate_script, pd.rate_sha);
+    if (pd.limit_script.text == NULL) {
+        redis_script_init(&pd.limit_script, limit_script);
+        redis_script_init(&pd.rate_script, rate_script);
     }
     return 0;
 }

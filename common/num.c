@@ -1,0 +1,59 @@
+/*
+ * num - strict integers and the backoff; see num.h.
+ */
+#include "num.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/time.h>
+
+#define BACKOFF_FIRST_MS 100
+
+int num_parse(const char *s, long long min, long long max, long long *v, const char **error_r)
+{
+    char *end;
+    long long n;
+
+    errno = 0;
+    n = strtoll(s, &end, 10);
+    if (end == s || *end != '\0') {
+        *error_r = "not an integer";
+        return -1;
+    }
+    if (errno == ERANGE || n < min || n > max) {
+        *error_r = "out of range";
+        return -1;
+    }
+    *v = n;
+    return 0;
+}
+
+long long num_or(const char *s, long long min, long long max, long long def)
+{
+    long long v;
+    const char *err;
+
+    return num_parse(s, min, max, &v, &err) == 0 ? v : def;
+}
+
+struct timeval backoff_next(struct backoff *b)
+{
+    struct timeval tv;
+
+    b->ms = b->ms ? b->ms * 2 : BACKOFF_FIRST_MS;
+    if (b->ms > b->max_ms)
+        b->ms = b->max_ms;
+    tv.tv_sec = b->ms / 1000;
+    tv.tv_usec = (b->ms % 1000) * 1000;
+    return tv;
+}
+
+void backoff_reset(struct backoff *b)
+{
+    b->ms = 0;
+}
+
+bool backoff_active(const struct backoff *b)
+{
+    return b->ms != 0;
+}

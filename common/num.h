@@ -1,0 +1,30 @@
+/*
+ * num - numbers read from text (settings, protocol attributes, endpoints) and the
+ * reconnection backoff: one strict parser family, one backoff, instead of bare atoi.
+ */
+#ifndef MODO_NUM_H
+#define MODO_NUM_H
+
+#include <stdbool.h>
+
+struct timeval;
+
+/*
+ * The whole of s as a decimal integer in [min, max]. 0, or -1 with *error_r (static text:
+ * "not an integer", "out of range").
+ */
+int num_parse(const char *s, long long min, long long max, long long *v, const char **error_r);
+/* The same, for text that must not fail loudly (a protocol attribute): def when invalid. */
+long long num_or(const char *s, long long min, long long max, long long def);
+
+/* Exponential backoff from 100 ms, doubling up to max_ms; reset once connected. */
+struct backoff {
+    long long ms, max_ms;
+};
+/* The next wait, as a timeval for evtimer_add. */
+struct timeval backoff_next(struct backoff *b);
+void backoff_reset(struct backoff *b);
+/* Has it backed off since the last reset (a reconnection, for the counters)? */
+bool backoff_active(const struct backoff *b);
+
+#endif
