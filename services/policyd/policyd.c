@@ -20,6 +20,7 @@
  *
  * Options, reload and stop: daemon.h.
  */
+#include "policyd.h"
 #include "addr.h"
 #include "cache.h"
 #include "conf.h"
@@ -46,113 +47,13 @@
 #include <strings.h>
 #include <time.h>
 
-/* KEYS: counters hash, the limits hash of earlier versions (deleted with the day), day
- * marker. ARGV: today, then six per request (a batch of the requests that arrived together):
- * domain field ("" = none), its limit ("" = no limit), account field, its limit, needed,
- * charge. Returns reset, then per request: blocked (0 none, 1 domain, 2 account), domain
- * left, account left ("-" = no limit). The requests are applied in order, atomically as a
- * whole.
- *
- * A missing field is filled from the database limit; a field whose limit is gone is
- * deleted. A limit changed during the day is not followed here: whoever changes it adjusts
- * the counter by the difference, as Modoboa's post_save does (HINCRBY new - old) and
- * modoctl does too, so the counter ends where Modoboa's would. */
-static const char limit_script[] =
-    "local reset = 0\n"
-    "if redis.call('GET', KEYS[3]) ~= ARGV[1] then\n"
-    "  redis.call('DEL', KEYS[1], KEYS[2])\n"
-    "  redis.call('SET', KEYS[3], ARGV[1])\n"
-    "  reset = 1\n"
-    "end\n"
-    "local out = {reset}\n"
-    "for b = 2, #ARGV - 5, 6 do\n"
-    "  local f, lim = {ARGV[b], ARGV[b + 2]}, {ARGV[b + 1], ARGV[b + 3]}\n"
-    "  local need, charge = tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])\n"
-    "  local cur = redis.call('HMGET', KEYS[1], f[1], f[2])\n"
-    "  local left = {'-', '-'}\n"
-    "  for i = 1, 2 do\n"
-    "    if f[i] ~= '' then\n"
-    "      if lim[i] == '' then\n"
-    "        if cur[i] then redis.call('HDEL', KEYS[1], f[i]) end\n"
-    "      else\n"
-    "        local v = cur[i]\n"
-    "        if not v then\n"
-    "          redis.call('HSET', KEYS[1], f[i], lim[i])\n"
-    "          v = lim[i]\n"
-    "        end\n"
-    "        left[i] = tonumber(v)\n"
-    "      end\n"
-    "    end\n"
-    "  end\n"
-    "  local blocked = 0\n"
-    "  for i = 1, 2 do\n"
-    "    if blocked == 0 and need > 0 and left[i] ~= '-' and left[i] < need then\n"
-    "      blocked = i\n"
-    "    end\n"
-    "  end\n"
-    "  if blocked == 0 and charge > 0 then\n"
-    "    for i = 1, 2 do\n"
-    "      if left[i] ~= '-' then\n"
-    "        left[i] = redis.call('HINCRBY', KEYS[1], f[i], -charge)\n"
-    "      end\n"
-    "    end\n"
-    "  end\n"
-    "  out[#out + 1] = blocked\n"
-    "  out[#out + 1] = tostring(left[1])\n"
-    "  out[#out + 1] = tostring(left[2])\n"
-    "end\n"
-    "return out\n";
-
-/* GCRA, one bucket per rule and value. KEYS: the buckets. ARGV: now (ms), then per key:
- * emission interval (ms), period (ms), cost. Returns 0, or the number of the first rule
- * exceeded (nothing is charged then). */
-static const char rate_script[] =
-    "local now = tonumber(ARGV[1])\n"
-    "local tats = {}\n"
-    "for i = 1, #KEYS do\n"
-    "  local t, period, cost = tonumber(ARGV[3 * i - 1]), tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])\n"
-    "  local tat = tonumber(redis.call('GET', KEYS[i]) or now)\n"
-    "  if tat < now then tat = now end\n"
-    "  tats[i] = tat + t * cost\n"
-    "  if cost > 0 and tats[i] - now > period then return i end\n"
-    "end\n"
-    "for i = 1, #KEYS do\n"
-    "  if tonumber(ARGV[3 * i + 1]) > 0 then\n"
-    "    redis.call('SET', KEYS[i], tats[i], 'PX', math.ceil(tats[i] - now) + 1000)\n"
-    "  end\n"
-    "end\n"
-    "return 0\n";
-
-enum check {
-    CHECK_SEND_AS,
-    CHECK_AUTH_REQUIRED,
-    CHECK_MAILBOX_FULL,
-    CHECK_RATE,
-    CHECK_LIMITS,
-    CHECK__COUNT
-};
 static const char *const check_settings[CHECK__COUNT] = {
     "send_as", "auth_required_for_hosted_senders", "mailbox_full", "rate_limit_contexts",
     "daily_limits"};
 
-static struct policyd {
-    struct map_config maps;
-    struct redis *redis;
-    struct event *midnight_ev, *flush_ev;
-    struct redis_script limit_script, rate_script;
-    struct rate_config rates;
-    const char *rate_action, *rate_prefix;
-    bool message_mode, fail_closed, log_accepted;
-    /* settings read once (conf_str searches the table) */
-    const char *contexts[CHECK__COUNT];
-    const char *limit_action, *tempfail_action, *mailbox_full_action, *counters;
-    size_t max_request;
-    char limits_key[300], day_key[300];
-    unsigned long long requests, tempfails;
-} pd;
+struct policyd pd;
 
 /* The counters: requests by stage, answers by stage and kind of action. */
-enum stage { STAGE_RCPT, STAGE_EOM, STAGE_OTHER, STAGE__COUNT };
 static const char *const stage_names[STAGE__COUNT] = {"rcpt", "end-of-message", "other"};
 enum answer_kind { ANSWER_DUNNO, ANSWER_REJECT, ANSWER_DEFER, ANSWER_TEMPFAIL, ANSWER_OTHER,
                    ANSWER__COUNT };
@@ -182,41 +83,11 @@ static double seconds_since(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* Per connection: the transaction being checked (limit_mode = message). */
-struct pconn {
-    int refs;
-    char instance[64];
-    bool message_counted; /* the rate limits counted this transaction's message */
-    long pending;  /* recipients accepted in this transaction, not charged yet */
-    long inflight; /* recipients of this transaction waiting for the script */
-};
-
 static void pconn_unref(struct pconn *pc)
 {
     if (pc != NULL && --pc->refs == 0)
         free(pc);
 }
-
-/* One request going through its checks. */
-struct req {
-    struct server_reply *reply;
-    struct pconn *pc;
-    const char *state, *context, *sender, *recipient, *login, *client, *instance;
-    long recipient_count;
-    char login_folded[ADDR_MAX + 1];
-    bool eom;
-    bool tempfailed;      /* the answer is tempfail_action */
-    enum stage stage;     /* for the counters */
-    struct timespec start;
-    int next;             /* the next check to run */
-    char *action;         /* decided (malloc'd), NULL = DUNNO so far */
-    const char *decided_by;
-    char account[ADDR_MAX + 1], domain[ADDR_MAX_DOMAIN + 1];
-    long long account_limit, domain_limit; /* -1 = none */
-    char rcpt[sizeof(((struct addr *)0)->full)]; /* mailbox_full: the folded recipient */
-    long long quota_mb;
-    struct policy_request pr; /* last: its attribute table need not be zeroed */
-};
 
 /* A request, zeroed up to its attribute table (a few kB that decoding fills). */
 static struct req *req_new(void)
@@ -227,8 +98,6 @@ static struct req *req_new(void)
     policy_request_init(&r->pr);
     return r;
 }
-
-static void run_checks(struct req *r);
 
 /* Does a list of contexts ("*", "default", names) include this one? */
 static bool context_enabled(const char *list, const char *context)
@@ -269,10 +138,7 @@ static void finish(struct req *r)
     free(r);
 }
 
-static void decide(struct req *r, const char *by, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void decide(struct req *r, const char *by, const char *fmt, ...)
+void decide(struct req *r, const char *by, const char *fmt, ...)
 {
     va_list ap;
     char buf[1024];
@@ -285,7 +151,7 @@ static void decide(struct req *r, const char *by, const char *fmt, ...)
     r->decided_by = by;
 }
 
-static void tempfail(struct req *r, const char *by, const char *why)
+void tempfail(struct req *r, const char *by, const char *why)
 {
     static struct log_limit limit;
     unsigned long more;
@@ -384,328 +250,6 @@ static void quota_limit_done(const struct store_answer *ans, void *arg)
     run_checks(r);
 }
 
-/* ---- daily limits ---- */
-
-static void alarm_done(const struct store_answer *ans, void *arg)
-{
-    if (ans->status < 0)
-        log_warning("cannot open the limit alarm for %s: %s", (char *)arg,
-                    ans->error ? ans->error : "?");
-    free(arg);
-}
-
-static void limit_reached(const char *what, const char *name)
-{
-    const char *args[1];
-    char *key = xmalloc(strlen(name) + 2);
-
-    log_info("Limit reached for %s %s", what, name);
-    sprintf(key, "%s%s", strcmp(what, "domain") == 0 ? "@" : "", name);
-    args[0] = key;
-    store_ask(daemon_store(), STORE_Q_LIMIT_ALARM_OPEN, args, alarm_done, key);
-}
-
-static void alarms_closed(const struct store_answer *ans, void *arg)
-{
-    (void)arg;
-    if (ans->status < 0)
-        log_warning("cannot close the limit alarms: %s", ans->error ? ans->error : "?");
-    else if (ans->affected > 0)
-        log_info("new day: %lld limit alarm%s closed", ans->affected, ans->affected == 1 ? "" : "s");
-}
-
-static void check_reset(long long reset)
-{
-    if (reset == 1) {
-        log_info("new day (UTC): daily sending counters start again");
-        store_ask(daemon_store(), STORE_Q_LIMIT_ALARMS_CLOSE, NULL, alarms_closed, NULL);
-    }
-}
-
-static long long reply_int(const redisReply *e)
-{
-    if (e->type == REDIS_REPLY_INTEGER)
-        return e->integer;
-    if (e->type == REDIS_REPLY_STRING && e->str[0] != '-')
-        return atoll(e->str);
-    return e->type == REDIS_REPLY_STRING ? LLONG_MIN : 0;
-}
-
-/* What this request checks and charges: rcpt mode 1 and 1; message mode, at RCPT the
- * recipients of the transaction so far plus this one and nothing, at END-OF-MESSAGE
- * nothing and recipient_count. */
-static long request_need(const struct req *r)
-{
-    if (!pd.message_mode)
-        return 1;
-    return r->eom ? 0 : r->pc->pending + 1;
-}
-
-static long request_charge(const struct req *r)
-{
-    if (!pd.message_mode)
-        return 1;
-    return r->eom ? r->recipient_count : 0;
-}
-
-/* ---- the requests that arrive together share one script call ---- */
-
-#define BATCH_MAX 64
-
-struct batch {
-    size_t n;
-    struct req *reqs[BATCH_MAX];
-    char nums[BATCH_MAX][4][24]; /* domain limit, account limit, need, charge */
-};
-
-static struct batch *open_batch;
-
-/* Apply one request's result: blocked (1 domain, 2 account), counters left after it. */
-static void apply_result(struct req *r, long long blocked, long long dleft, long long aleft)
-{
-    long charged = request_charge(r);
-
-    if (blocked == 1 || blocked == 2) {
-        log_info("daily limit of %s %s reached: %s deferred", blocked == 1 ? "domain" : "account",
-                 blocked == 1 ? r->domain : r->account, r->eom ? "message" : r->recipient);
-        decide(r, "daily_limit", "%s", pd.limit_action);
-        return;
-    }
-    /* the charge that brought a counter to zero or below opens the alarm */
-    if (charged > 0 && dleft != LLONG_MIN && dleft <= 0 && dleft + charged > 0)
-        limit_reached("domain", r->domain);
-    if (charged > 0 && aleft != LLONG_MIN && aleft <= 0 && aleft + charged > 0)
-        limit_reached("account", r->account);
-    if (pd.message_mode && !r->eom)
-        r->pc->pending++;
-}
-
-/* The script could not run: fail open or closed, and go on. */
-static void batch_failed(struct batch *b, const char *why)
-{
-    size_t i;
-
-    for (i = 0; i < b->n; i++) {
-        struct req *r = b->reqs[i];
-        if (pd.message_mode && !r->eom)
-            r->pc->inflight--;
-        /* a request without limits only cleaned up fields: nothing to enforce */
-        if (pd.fail_closed && (r->domain_limit >= 0 || r->account_limit >= 0))
-            tempfail(r, "daily_limit", why);
-        run_checks(r);
-    }
-    free(b);
-}
-
-
-static void batch_done(redisReply *rep, void *arg)
-{
-    struct batch *b = arg;
-    size_t i;
-
-    if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements != 1 + 3 * b->n) {
-        batch_failed(b, rep ? "unexpected reply from Redis" : "Redis");
-        return;
-    }
-    check_reset(reply_int(rep->element[0]));
-    for (i = 0; i < b->n; i++) {
-        struct req *r = b->reqs[i];
-        if (pd.message_mode && !r->eom)
-            r->pc->inflight--;
-        apply_result(r, reply_int(rep->element[1 + 3 * i]), reply_int(rep->element[2 + 3 * i]),
-                     reply_int(rep->element[3 + 3 * i]));
-    }
-    for (i = 0; i < b->n; i++)
-        run_checks(b->reqs[i]); /* may finish and free the request */
-    free(b);
-}
-
-/* today as YYYYMMDD (UTC) */
-static void today(char *buf, size_t size)
-{
-    time_t now = time(NULL);
-    struct tm tm;
-
-    gmtime_r(&now, &tm);
-    strftime(buf, size, "%Y%m%d", &tm);
-}
-
-static int send_batch(struct batch *b)
-{
-    const char *argv[5 + 6 * BATCH_MAX];
-    char day[16];
-    size_t i, n = 0;
-
-    today(day, sizeof(day));
-    argv[n++] = "3";
-    argv[n++] = pd.counters;
-    argv[n++] = pd.limits_key;
-    argv[n++] = pd.day_key;
-    argv[n++] = day;
-    for (i = 0; i < b->n; i++) {
-        argv[n++] = b->reqs[i]->domain;
-        argv[n++] = b->nums[i][0];
-        argv[n++] = b->reqs[i]->account;
-        argv[n++] = b->nums[i][1];
-        argv[n++] = b->nums[i][2];
-        argv[n++] = b->nums[i][3];
-    }
-    return redis_script_run(pd.redis, &pd.limit_script, (int)n, argv, batch_done, b);
-}
-
-static void flush_batch(evutil_socket_t fd, short what, void *arg)
-{
-    struct batch *b = open_batch;
-
-    (void)fd;
-    (void)what;
-    (void)arg;
-    open_batch = NULL;
-    if (b != NULL && send_batch(b) < 0)
-        batch_failed(b, "Redis unavailable");
-}
-
-/* Queue a request for the script; the batch goes when this loop iteration ends. */
-static void enqueue_limits(struct req *r)
-{
-    struct batch *b = open_batch;
-    long need;
-    size_t i;
-
-    if (b == NULL) {
-        b = open_batch = xcalloc(1, sizeof(*b));
-        event_active(pd.flush_ev, EV_TIMEOUT, 0);
-    }
-    i = b->n++;
-    b->reqs[i] = r;
-    /* message mode: the recipients of this transaction already in flight count too */
-    need = request_need(r);
-    if (pd.message_mode && !r->eom)
-        need += r->pc->inflight++;
-    if (r->domain_limit >= 0)
-        snprintf(b->nums[i][0], sizeof(b->nums[i][0]), "%lld", r->domain_limit);
-    if (r->account_limit >= 0)
-        snprintf(b->nums[i][1], sizeof(b->nums[i][1]), "%lld", r->account_limit);
-    if (r->domain_limit < 0 && r->account_limit < 0)
-        need = 0; /* nothing to check or charge: the fields are only cleaned up */
-    snprintf(b->nums[i][2], sizeof(b->nums[i][2]), "%ld", need);
-    snprintf(b->nums[i][3], sizeof(b->nums[i][3]), "%ld",
-             need == 0 && !r->eom ? 0L : request_charge(r));
-    if (b->n == BATCH_MAX)
-        flush_batch(-1, 0, NULL);
-}
-
-static void limits_done(const struct store_answer *ans, void *arg)
-{
-    struct req *r = arg;
-
-    if (ans->status < 0) {
-        tempfail(r, "daily_limit", ans->error ? ans->error : "database");
-        run_checks(r);
-        return;
-    }
-    if (ans->status == 0 || ans->nrows == 0 || ans->cells[1] == NULL) {
-        run_checks(r); /* no mailbox: nothing to count */
-        return;
-    }
-    /* no limit left: the script still runs, to delete the fields of limits removed */
-    r->account_limit = ans->cells[0] ? atoll(ans->cells[0]) : -1;
-    r->domain_limit = ans->cells[2] ? atoll(ans->cells[2]) : -1;
-    snprintf(r->domain, sizeof(r->domain), "%s", ans->cells[1]);
-    enqueue_limits(r);
-}
-
-/* ---- rate limits (services/policyd/ratelimit.c) ---- */
-
-struct rate_args {
-    size_t n;
-    const char *argv[1 + RATE_MAX_RULES + 1 + 3 * RATE_MAX_RULES];
-    char keys[RATE_MAX_RULES][1024];
-    char nums[1 + 3 * RATE_MAX_RULES][24];
-    size_t rule_of[RATE_MAX_RULES];
-    bool message;
-};
-
-/* The buckets this request charges; 0 when no rule applies. */
-static size_t rate_prepare(struct req *r, struct rate_args *a)
-{
-    struct addr sender;
-    const char *err;
-    bool sender_ok = r->sender[0] && addr_parse(r->sender, strlen(r->sender), &sender, &err) == 0;
-    size_t i, nkeys = 0, k = 0;
-    struct timespec now;
-
-    a->message = false;
-    for (i = 0; i < pd.rates.nrules; i++) {
-        const struct rate_rule *rule = &pd.rates.rules[i];
-        const char *value = NULL;
-        switch (rule->key) {
-        case RATE_SASL: value = r->login_folded[0] ? r->login_folded : NULL; break;
-        case RATE_SENDER_DOMAIN: value = sender_ok ? sender.domain : NULL; break;
-        case RATE_SENDER: value = sender_ok ? sender.full : NULL; break;
-        case RATE_CLIENT:
-            value = r->client[0] && strcmp(r->client, "unknown") != 0 ? r->client : NULL;
-            break;
-        }
-        if (value == NULL || (rule->per_message && r->pc->message_counted))
-            continue;
-        snprintf(a->keys[nkeys], sizeof(a->keys[nkeys]), "%s:rate:%s:%s", pd.rate_prefix,
-                 rule->text, value);
-        a->rule_of[nkeys++] = i;
-        a->message |= rule->per_message;
-    }
-    if (nkeys == 0)
-        return 0;
-    clock_gettime(CLOCK_REALTIME, &now);
-    snprintf(a->nums[0], sizeof(a->nums[0]), "%lld",
-             (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
-    a->n = 0;
-    snprintf(a->nums[1], sizeof(a->nums[1]), "%zu", nkeys);
-    a->argv[a->n++] = a->nums[1];
-    for (i = 0; i < nkeys; i++)
-        a->argv[a->n++] = a->keys[i];
-    a->argv[a->n++] = a->nums[0];
-    for (i = 0, k = 2; i < nkeys; i++) {
-        const struct rate_rule *rule = &pd.rates.rules[a->rule_of[i]];
-        snprintf(a->nums[k], sizeof(a->nums[k]), "%lld", rule->period_ms / rule->count);
-        snprintf(a->nums[k + 1], sizeof(a->nums[k + 1]), "%lld", rule->period_ms);
-        snprintf(a->nums[k + 2], sizeof(a->nums[k + 2]), "1");
-        a->argv[a->n++] = a->nums[k];
-        a->argv[a->n++] = a->nums[k + 1];
-        a->argv[a->n++] = a->nums[k + 2];
-        k += 3;
-    }
-    return nkeys;
-}
-
-
-static void rate_done(redisReply *rep, void *arg)
-{
-    struct req *r = arg;
-    struct rate_args a;
-
-    if (rep == NULL || rep->type != REDIS_REPLY_INTEGER) {
-        if (pd.fail_closed)
-            tempfail(r, "rate_limit", rep ? "unexpected reply from Redis" : "Redis");
-    } else if (rep->integer > 0 && rate_prepare(r, &a) >= (size_t)rep->integer) {
-        const struct rate_rule *rule = &pd.rates.rules[a.rule_of[rep->integer - 1]];
-        log_info("rate limit %s exceeded: %s", rule->text, a.keys[rep->integer - 1]);
-        decide(r, "rate_limit", "%s", pd.rate_action);
-    } else if (rep->integer == 0 && rate_prepare(r, &a) > 0 && a.message) {
-        r->pc->message_counted = true;
-    }
-    run_checks(r);
-}
-
-static int rate_send(struct req *r)
-{
-    struct rate_args a;
-
-    if (rate_prepare(r, &a) == 0)
-        return 1; /* nothing to count */
-    return redis_script_run(pd.redis, &pd.rate_script, (int)a.n, a.argv, rate_done, r);
-}
-
 /* ---- the chain ---- */
 
 static bool check_applies(struct req *r, enum check c)
@@ -713,7 +257,7 @@ static bool check_applies(struct req *r, enum check c)
     return context_enabled(pd.contexts[c], r->context);
 }
 
-static void run_checks(struct req *r)
+void run_checks(struct req *r)
 {
     while (r->action == NULL && r->next < CHECK__COUNT) {
         enum check c = (enum check)r->next++;
@@ -861,20 +405,19 @@ static void start_request(struct server_conn *conn, struct req *r)
 
 static long policyd_data(struct server_conn *conn, const char *data, size_t len)
 {
-    static struct req *spare; /* kept when no complete request was waiting */
     size_t pos = 0, max = pd.max_request;
 
     for (;;) {
-        struct req *r = spare ? spare : req_new();
+        struct req *r = pd.spare ? pd.spare : req_new();
         const char *err;
         size_t used;
         enum codec_status st;
 
-        spare = NULL;
+        pd.spare = NULL;
         st = policy_decode(data + pos, len - pos, max, &r->pr, &used, &err);
         if (st == CODEC_NEED_MORE) {
             policy_request_free(&r->pr);
-            spare = r;
+            pd.spare = r;
             return (long)pos;
         }
         if (st != CODEC_OK) {
@@ -903,62 +446,6 @@ static long policyd_open_data(struct server_conn *conn, const char *data, size_t
         server_conn_set_data(conn, pc);
     }
     return policyd_data(conn, data, len);
-}
-
-/* ---- midnight: start the new day even without traffic, and close the alarms ---- */
-
-static void midnight_done(redisReply *rep, void *arg)
-{
-    (void)arg;
-    if (rep != NULL && rep->type == REDIS_REPLY_ARRAY && rep->elements >= 1)
-        check_reset(reply_int(rep->element[0]));
-}
-
-static void schedule_midnight(void);
-
-/* The script with no request: it only starts the new day. */
-static void midnight(evutil_socket_t fd, short what, void *arg)
-{
-    const char *argv[5];
-    char day[16];
-
-    (void)fd;
-    (void)what;
-    (void)arg;
-    today(day, sizeof(day));
-    argv[0] = "3";
-    argv[1] = pd.counters;
-    argv[2] = pd.limits_key;
-    argv[3] = pd.day_key;
-    argv[4] = day;
-    redis_script_run(pd.redis, &pd.limit_script, 5, argv, midnight_done, NULL);
-    schedule_midnight();
-}
-
-static void schedule_midnight(void)
-{
-    time_t now = time(NULL);
-    struct timeval tv = {86400 - (now % 86400) + 1, 0};
-
-    evtimer_add(pd.midnight_ev, &tv);
-}
-
-/* The counters' Redis connection: none without an address, or with no check that counts. */
-static void counters_connect(struct event_base *base, const struct conf *conf)
-{
-    pd.redis = redis_new(base, conf, "counters",
-                         pd.fail_closed ? "daily limits answer tempfail_action"
-                                        : "daily limits are not enforced");
-    if (pd.redis != NULL) {
-        if (pd.flush_ev == NULL)
-            pd.flush_ev = event_new(base, -1, 0, flush_batch, NULL);
-        if (pd.midnight_ev == NULL) {
-            pd.midnight_ev = evtimer_new(base, midnight, NULL);
-            schedule_midnight();
-        }
-    } else if (strcmp(conf_str(conf, "policyd", "daily_limits"), "") != 0) {
-        log_warning("[redis] address is empty: daily limits are not enforced");
-    }
 }
 
 static int start(struct event_base *base)
@@ -1032,8 +519,8 @@ static int configure(const struct conf *conf, char **error_r)
     pd.rate_action = conf_str(conf, "policyd", "rate_limit_action");
     pd.rate_prefix = conf_str(conf, "redis", "prefix");
     if (pd.limit_script.text == NULL) {
-        redis_script_init(&pd.limit_script, limit_script);
-        redis_script_init(&pd.rate_script, rate_script);
+        limits_init();
+        rates_init();
     }
     return 0;
 }
