@@ -211,22 +211,7 @@ struct conf {
 
 int conf_parse_bool(const char *s, bool *v, const char **error_r)
 {
-    static const char *const yes[] = {"yes", "true", "on", "1"};
-    static const char *const no[] = {"no", "false", "off", "0"};
-    size_t i;
-
-    for (i = 0; i < 4; i++) {
-        if (strcasecmp(s, yes[i]) == 0) {
-            *v = true;
-            return 0;
-        }
-        if (strcasecmp(s, no[i]) == 0) {
-            *v = false;
-            return 0;
-        }
-    }
-    *error_r = "not a boolean (yes or no)";
-    return -1;
+    return num_parse_bool(s, v, error_r);
 }
 
 int conf_parse_int(const char *s, long long *v, const char **error_r)

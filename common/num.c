@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <sys/time.h>
 
 #define BACKOFF_FIRST_MS 100
@@ -14,6 +15,11 @@ int num_parse(const char *s, long long min, long long max, long long *v, const c
     char *end;
     long long n;
 
+    /* digits, with a minus sign at most: no blanks, no "+", no hex */
+    if (s == NULL || !((s[0] >= '0' && s[0] <= '9') || (s[0] == '-' && s[1] >= '0' && s[1] <= '9'))) {
+        *error_r = "not an integer";
+        return -1;
+    }
     errno = 0;
     n = strtoll(s, &end, 10);
     if (end == s || *end != '\0') {
@@ -34,6 +40,26 @@ long long num_or(const char *s, long long min, long long max, long long def)
     const char *err;
 
     return num_parse(s, min, max, &v, &err) == 0 ? v : def;
+}
+
+int num_parse_bool(const char *s, bool *v, const char **error_r)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1", "y"};
+    static const char *const no[] = {"no", "false", "off", "0", "n"};
+    size_t i;
+
+    for (i = 0; s != NULL && i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcasecmp(s, yes[i]) == 0) {
+            *v = true;
+            return 0;
+        }
+        if (strcasecmp(s, no[i]) == 0) {
+            *v = false;
+            return 0;
+        }
+    }
+    *error_r = "not a boolean (yes or no)";
+    return -1;
 }
 
 struct timeval backoff_next(struct backoff *b)

@@ -1,6 +1,7 @@
 /*
- * num - numbers read from text (settings, protocol attributes, endpoints) and the
- * reconnection backoff: one strict parser family, one backoff, instead of bare atoi.
+ * num - values read from text (settings, protocol attributes, endpoints, modoctl options)
+ * and the reconnection backoff: one strict parser family (integers, booleans) and one
+ * backoff, instead of bare atoi and a parser per module.
  */
 #ifndef MODO_NUM_H
 #define MODO_NUM_H
@@ -16,6 +17,12 @@ struct timeval;
 int num_parse(const char *s, long long min, long long max, long long *v, const char **error_r);
 /* The same, for text that must not fail loudly (a protocol attribute): def when invalid. */
 long long num_or(const char *s, long long min, long long max, long long def);
+
+/*
+ * A boolean as admins write it: yes/true/on/1/y or no/false/off/0/n, any case. 0, or -1 with
+ * *error_r (static text).
+ */
+int num_parse_bool(const char *s, bool *v, const char **error_r);
 
 /* Exponential backoff from 100 ms, doubling up to max_ms; reset once connected. */
 struct backoff {

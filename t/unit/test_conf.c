@@ -4,7 +4,10 @@
 #include "tap.h"
 
 #include "conf.h"
+#include "num.h"
 #include "strbuf.h"
+
+#include <sys/time.h>
 
 #include <stdlib.h>
 
@@ -17,6 +20,60 @@ static void bad(const char *text, const char *want)
     is_str(err, want, "error message");
     free(err);
     conf_free(&c);
+}
+
+/* num.c: the one parser family and the backoff */
+static void test_num(void)
+{
+    static const struct {
+        const char *s;
+        long long min, max;
+        int rc;
+        long long v;
+    } ints[] = {
+        {"0", 0, 10, 0, 0},         {"10", 0, 10, 0, 10},      {"11", 0, 10, -1, 0},
+        {"-1", 0, 10, -1, 0},       {"-5", -10, 10, 0, -5},    {" 5", 0, 10, -1, 0},
+        {"+5", 0, 10, -1, 0},       {"5 ", 0, 10, -1, 0},      {"0x10", 0, 100, -1, 0},
+        {"", 0, 10, -1, 0},         {"-", -10, 10, -1, 0},     {"99999999999999999999", 0, 10, -1, 0},
+        {"65535", 1, 65535, 0, 65535}, {"65536", 1, 65535, -1, 0},
+    };
+    static const struct {
+        const char *s;
+        int rc;
+        bool v;
+    } bools[] = {{"yes", 0, true}, {"TRUE", 0, true}, {"on", 0, true}, {"1", 0, true},
+                 {"y", 0, true},   {"No", 0, false},  {"off", 0, false}, {"0", 0, false},
+                 {"n", 0, false},  {"", -1, false},   {"yess", -1, false}, {"2", -1, false}};
+    struct backoff b = {0, 1000};
+    struct timeval tv;
+    size_t i;
+
+    for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+        long long v = -999;
+        const char *err = NULL;
+        int rc = num_parse(ints[i].s, ints[i].min, ints[i].max, &v, &err);
+        ok(rc == ints[i].rc && (rc < 0 ? err != NULL : v == ints[i].v),
+           "num_parse(\"%s\", %lld, %lld): %s", ints[i].s, ints[i].min, ints[i].max,
+           ints[i].rc == 0 ? "accepted" : "refused");
+    }
+    ok(num_or("x", 0, 10, 7) == 7 && num_or("3", 0, 10, 7) == 3, "num_or: the default for bad text");
+    for (i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
+        bool v = !bools[i].v;
+        const char *err = NULL;
+        int rc = num_parse_bool(bools[i].s, &v, &err);
+        ok(rc == bools[i].rc && (rc < 0 || v == bools[i].v), "num_parse_bool(\"%s\")", bools[i].s);
+    }
+    tv = backoff_next(&b);
+    ok(tv.tv_sec == 0 && tv.tv_usec == 100000, "backoff: 100 ms first");
+    backoff_next(&b);
+    backoff_next(&b);
+    tv = backoff_next(&b);
+    ok(tv.tv_sec == 0 && tv.tv_usec == 800000 && backoff_active(&b), "backoff: doubles (800 ms the 4th)");
+    tv = backoff_next(&b);
+    ok(tv.tv_sec == 1 && tv.tv_usec == 0, "backoff: capped at max_ms");
+    backoff_reset(&b);
+    tv = backoff_next(&b);
+    ok(!(tv.tv_sec != 0 || tv.tv_usec != 100000), "backoff: 100 ms again after a reset");
 }
 
 int main(void)
@@ -120,5 +177,6 @@ int main(void)
     ok(conf_parse_duration("1d", &ms, &e) == 0 && ms == 86400000, "1d");
     ok(conf_parse_duration("-1s", &ms, &e) == -1, "negative duration refused");
     ok(conf_parse_duration("99999999999999999d", &ms, &e) == -1, "overflow refused");
+    test_num();
     return done_testing();
 }
