@@ -18,6 +18,7 @@
 #include <event2/http.h>
 #include <getopt.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,11 @@ static struct {
     struct metrics_deps done;  /* counts of the stores and caches a reload replaced */
     struct event *deps_ev;     /* copies the counts into the shared slot every second */
     struct evhttp *http;       /* [section] stats_listen, in worker 0 */
+    struct {
+        char first[512];
+        unsigned long count;
+        struct event *ev;
+    } tempfails; /* daemon_tempfail_note */
 } d = {.retired = TAILQ_HEAD_INITIALIZER(d.retired)};
 
 /* Settings of the daemon's section that are read once, before the workers start. */
@@ -221,6 +227,44 @@ static void stats_request(struct evhttp_request *req, void *arg)
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                       "text/plain; version=0.0.4");
     evhttp_send_reply(req, 200, "OK", NULL);
+}
+
+/* ---- temporary failures of single requests ---- */
+
+#define TEMPFAIL_WINDOW 10
+
+static void tempfail_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    if (store_steady(d.store, TEMPFAIL_WINDOW + 1)) {
+        if (d.tempfails.count > 1)
+            log_warning("%s (and %lu more temporary failures in %d s)", d.tempfails.first,
+                        d.tempfails.count - 1, TEMPFAIL_WINDOW);
+        else
+            log_warning("%s", d.tempfails.first);
+    }
+    d.tempfails.count = 0;
+}
+
+void daemon_tempfail_note(const char *fmt, ...)
+{
+    struct timeval tv = {TEMPFAIL_WINDOW, 0};
+    va_list ap;
+
+    if (d.tempfails.count++ > 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(d.tempfails.first, sizeof(d.tempfails.first), fmt, ap);
+    va_end(ap);
+    if (d.base == NULL) {
+        d.tempfails.count = 0;
+        return;
+    }
+    if (d.tempfails.ev == NULL)
+        d.tempfails.ev = evtimer_new(d.base, tempfail_flush, NULL);
+    evtimer_add(d.tempfails.ev, &tv);
 }
 
 /* ---- reload ---- */
@@ -456,6 +500,8 @@ int daemon_main(int argc, char **argv, const struct daemon_ops *ops)
         evhttp_free(d.http);
     if (d.deps_ev != NULL)
         event_free(d.deps_ev);
+    if (d.tempfails.ev != NULL)
+        event_free(d.tempfails.ev);
     cache_free(&d.cache);
     store_close(&d.store);
     while ((r = TAILQ_FIRST(&d.retired)) != NULL)

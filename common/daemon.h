@@ -61,6 +61,14 @@ const struct conf *daemon_conf(void);
 struct event_base *daemon_base(void);
 const char *daemon_conf_path(void);
 
+/*
+ * A request answered as a temporary failure (database, Redis): noted, not logged at once.
+ * Every TEMPFAIL_WINDOW seconds the first one noted is logged with how many more there
+ * were, unless the database was lost or came back meanwhile: an outage is told by the
+ * store's own two lines, never by one line per request.
+ */
+void daemon_tempfail_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* --help / --version for programs that are not daemons (modoctl): 1 if handled. */
 void daemon_print_version(const char *program);
 

@@ -119,28 +119,3 @@ void log_panic(const char *fmt, ...)
     LOG_BODY(LOG_CRIT, "panic");
     abort();
 }
-
-bool log_limit_pass(struct log_limit *limit, int interval, unsigned long *suppressed_r)
-{
-    struct timespec now;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (limit->last != 0 && now.tv_sec - limit->last < interval) {
-        limit->suppressed++;
-        return false;
-    }
-    limit->last = now.tv_sec;
-    *suppressed_r = limit->suppressed;
-    limit->suppressed = 0;
-    return true;
-}
-
-const char *log_limit_note(unsigned long suppressed)
-{
-    static char buf[64];
-
-    if (suppressed == 0)
-        return "";
-    snprintf(buf, sizeof(buf), " (%lu more like it not logged)", suppressed);
-    return buf;
-}

@@ -24,17 +24,4 @@ void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void log_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-/*
- * Messages that could come once per request (a temporary failure) are logged at most once
- * per `interval` seconds each: log_limit_pass() says whether to log now, and how many were
- * left out since the last one (to say so in the line).
- */
-struct log_limit {
-    long long last;
-    unsigned long suppressed;
-};
-bool log_limit_pass(struct log_limit *limit, int interval, unsigned long *suppressed_r);
-/* " (N more like it not logged)", or "" for none (a static buffer). */
-const char *log_limit_note(unsigned long suppressed);
-
 #endif

@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -39,7 +40,7 @@
 #define SERVER_SHUTDOWN_GRACE_SEC 5
 
 struct server_reply {
-    struct server_reply *next;
+    STAILQ_ENTRY(server_reply) entry;
     struct server_conn *conn; /* NULL once the connection is gone */
     bool done;
     struct strbuf data;
@@ -58,8 +59,8 @@ struct server_conn {
     struct event *rev, *wev;
     struct evbuffer *in, *out;
     bool in_read; /* replies made while reading are written once the read is handled */
-    struct server_conn *prev, *next;
-    struct server_reply *head, *tail;
+    LIST_ENTRY(server_conn) entry;
+    STAILQ_HEAD(, server_reply) replies; /* in request order */
     void *data;
     bool closing; /* close once the queued replies are written */
     bool paused;  /* too many replies outstanding: requests are left unread */
@@ -79,7 +80,7 @@ struct server {
     struct evconnlistener *listeners[SERVER_MAX_LISTENERS];
     struct event_base *base;
     struct event *sig_term, *sig_int, *sig_hup, *grace_ev;
-    struct server_conn *conns;
+    LIST_HEAD(, server_conn) conns;
     size_t nconns, max_conns;
     size_t max_request, max_pending, max_output;
     long long idle_ms, request_ms;
@@ -367,8 +368,8 @@ static void conn_free(struct server_conn *c)
 
     if (srv->proto->on_close != NULL)
         srv->proto->on_close(c);
-    for (r = c->head; r != NULL; r = next) {
-        next = r->next;
+    for (r = STAILQ_FIRST(&c->replies); r != NULL; r = next) {
+        next = STAILQ_NEXT(r, entry);
         if (r->done) {
             strbuf_free(&r->data);
             free(r);
@@ -376,12 +377,7 @@ static void conn_free(struct server_conn *c)
             r->conn = NULL; /* its owner will finish it; then it is freed */
         }
     }
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        srv->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    LIST_REMOVE(c, entry);
     event_free(c->rev);
     event_free(c->wev);
     if (c->req_ev != NULL)
@@ -404,11 +400,9 @@ static void flush_replies(struct server_conn *c)
 {
     struct evbuffer *out = c->out;
 
-    while (c->head != NULL && c->head->done) {
-        struct server_reply *r = c->head;
-        c->head = r->next;
-        if (c->head == NULL)
-            c->tail = NULL;
+    while (!STAILQ_EMPTY(&c->replies) && STAILQ_FIRST(&c->replies)->done) {
+        struct server_reply *r = STAILQ_FIRST(&c->replies);
+        STAILQ_REMOVE_HEAD(&c->replies, entry);
         evbuffer_add(out, r->data.data ? r->data.data : "", r->data.len);
         strbuf_free(&r->data);
         free(r);
@@ -424,7 +418,7 @@ static bool retriable_errno(void)
 /* Close if asked to and everything is written; returns false if c is gone. */
 static bool maybe_close(struct server_conn *c)
 {
-    if (c->closing && c->head == NULL && evbuffer_get_length(c->out) == 0) {
+    if (c->closing && STAILQ_EMPTY(&c->replies) && evbuffer_get_length(c->out) == 0) {
         conn_free(c);
         return false;
     }
@@ -492,11 +486,7 @@ struct server_reply *server_reply_begin(struct server_conn *c)
     struct server_reply *r = xcalloc(1, sizeof(*r));
 
     r->conn = c;
-    if (c->tail)
-        c->tail->next = r;
-    else
-        c->head = r;
-    c->tail = r;
+    STAILQ_INSERT_TAIL(&c->replies, r, entry);
     c->npending++;
     return r;
 }
@@ -509,11 +499,9 @@ void server_reply_finish(struct server_reply *r, const char *data, size_t len)
         free(r);
         return;
     }
-    if (r == c->head) {
+    if (r == STAILQ_FIRST(&c->replies)) {
         /* in order (the common case): straight to the output buffer, no copy kept */
-        c->head = r->next;
-        if (c->head == NULL)
-            c->tail = NULL;
+        STAILQ_REMOVE_HEAD(&c->replies, entry);
         evbuffer_add(c->out, data, len);
         free(r);
         c->npending--;
@@ -624,7 +612,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     if (what & EV_TIMEOUT) { /* idle */
-        if (c->head != NULL) { /* still answering: not idle */
+        if (!STAILQ_EMPTY(&c->replies)) { /* still answering: not idle */
             struct timeval idle = ms_tv(c->server->idle_ms);
             event_add(c->rev, &idle);
             return;
@@ -735,10 +723,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     c->rev = event_new(srv->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
     c->wev = event_new(srv->base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
     event_add(c->rev, &idle);
-    c->next = srv->conns;
-    if (srv->conns)
-        srv->conns->prev = c;
-    srv->conns = c;
+    STAILQ_INIT(&c->replies);
+    LIST_INSERT_HEAD(&srv->conns, c, entry);
     srv->nconns++;
     metrics_connection(1);
 }
@@ -767,12 +753,12 @@ void server_shutdown(struct server *srv)
         if (srv->listeners[i] != NULL)
             evconnlistener_disable(srv->listeners[i]);
     /* idle connections go now; busy ones once their replies are out */
-    for (c = srv->conns; c != NULL; c = c->next) {
+    LIST_FOREACH(c, &srv->conns, entry) {
         c->closing = true;
         event_del(c->rev);
     }
-    for (c = srv->conns; c != NULL;) {
-        struct server_conn *next = c->next;
+    for (c = LIST_FIRST(&srv->conns); c != NULL;) {
+        struct server_conn *next = LIST_NEXT(c, entry);
         maybe_close(c);
         c = next;
     }
@@ -952,8 +938,8 @@ static int worker_main(struct server *srv, server_worker_init_cb *init)
     if (getpid() == srv->parent)
         sd_notify(0, "READY=1");
     event_base_dispatch(srv->base);
-    while (srv->conns != NULL)
-        conn_free(srv->conns);
+    while (!LIST_EMPTY(&srv->conns))
+        conn_free(LIST_FIRST(&srv->conns));
     for (i = 0; i < srv->nfds; i++)
         evconnlistener_free(srv->listeners[i]);
     event_free(srv->sig_term);

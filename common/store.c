@@ -26,25 +26,25 @@ struct question_info {
 };
 
 static const struct question_info questions[STORE_Q__COUNT] = {
-    [STORE_Q_DOMAIN] = {"domain", 1, false, false},
-    [STORE_Q_DOMAIN_ALIAS] = {"domain_alias", 1, false, false},
-    [STORE_Q_RELAY_DOMAIN] = {"relay_domain", 1, false, false},
-    [STORE_Q_ALIAS_RECIPIENTS] = {"alias_recipients", 1, false, true},
-    [STORE_Q_ALIAS_FORMS] = {"alias_forms", 3, false, true},
-    [STORE_Q_SENDER_OWNERS] = {"sender_owners", 1, true, false},
-    [STORE_Q_TRANSPORT] = {"transport", 1, false, false},
-    [STORE_Q_SPLIT_MAILBOX] = {"split_mailbox", 1, true, false},
-    [STORE_Q_MAINTENANCE] = {"maintenance", 1, true, false},
-    [STORE_Q_RELAY_VERIFY] = {"relay_verify", 1, false, false},
-    [STORE_Q_PASSDB] = {"passdb", 1, false, false},
-    [STORE_Q_MASTER_PASSDB] = {"master_passdb", 1, false, false},
-    [STORE_Q_USERDB] = {"userdb", 1, true, false},
-    [STORE_Q_MESSAGE_LIMITS] = {"message_limits", 1, false, false},
-    [STORE_Q_QUOTA_GET] = {"quota_get", 1, false, false},
+    [STORE_Q_DOMAIN] = {"domain", 1, false, false, false},
+    [STORE_Q_DOMAIN_ALIAS] = {"domain_alias", 1, false, false, false},
+    [STORE_Q_RELAY_DOMAIN] = {"relay_domain", 1, false, false, false},
+    [STORE_Q_ALIAS_RECIPIENTS] = {"alias_recipients", 1, false, true, false},
+    [STORE_Q_ALIAS_FORMS] = {"alias_forms", 3, false, true, false},
+    [STORE_Q_SENDER_OWNERS] = {"sender_owners", 1, true, false, false},
+    [STORE_Q_TRANSPORT] = {"transport", 1, false, false, false},
+    [STORE_Q_SPLIT_MAILBOX] = {"split_mailbox", 1, true, false, false},
+    [STORE_Q_MAINTENANCE] = {"maintenance", 1, true, false, false},
+    [STORE_Q_RELAY_VERIFY] = {"relay_verify", 1, false, false, false},
+    [STORE_Q_PASSDB] = {"passdb", 1, false, false, false},
+    [STORE_Q_MASTER_PASSDB] = {"master_passdb", 1, false, false, false},
+    [STORE_Q_USERDB] = {"userdb", 1, true, false, false},
+    [STORE_Q_MESSAGE_LIMITS] = {"message_limits", 1, false, false, false},
+    [STORE_Q_QUOTA_GET] = {"quota_get", 1, false, false, false},
     [STORE_Q_QUOTA_ADD] = {"quota_add", 3, false, false, true},
     [STORE_Q_QUOTA_SET] = {"quota_set", 3, false, false, true},
     [STORE_Q_TOUCH_LAST_LOGIN] = {"touch_last_login", 1, false, false, true},
-    [STORE_Q_GENERATION] = {"generation", 0, false, false},
+    [STORE_Q_GENERATION] = {"generation", 0, false, false, false},
     [STORE_Q_LIMIT_ALARM_OPEN] = {"limit_alarm_open", 1, true, false, true},
     [STORE_Q_LIMIT_ALARMS_CLOSE] = {"limit_alarms_close", 0, false, false, true},
 };
@@ -352,9 +352,30 @@ void store_generation_failed(struct store *store, const char *why)
         evtimer_add(store->generation_ev, &tv);
 }
 
+static time_t monotonic_sec(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
+void store_set_down(struct store *store, bool down)
+{
+    if (store->down != down)
+        store->down_changed = monotonic_sec();
+    store->down = down;
+}
+
 bool store_is_up(const struct store *store)
 {
     return store != NULL && !store->closing && !store->down;
+}
+
+bool store_steady(const struct store *store, int seconds)
+{
+    return store_is_up(store) &&
+           (store->down_changed == 0 || monotonic_sec() - store->down_changed >= seconds);
 }
 
 bool store_generation_known(const struct store *store)

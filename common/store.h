@@ -162,6 +162,8 @@ int64_t store_generation(const struct store *store);
 bool store_generation_known(const struct store *store);
 /* false while the database is known to be unreachable (or the SQLite file is gone). */
 bool store_is_up(const struct store *store);
+/* Up, and neither lost nor back within the last `seconds` (failures then are the outage's). */
+bool store_steady(const struct store *store, int seconds);
 void store_set_change_callback(struct store *store, store_change_cb *cb, void *arg);
 
 /* "pgsql" or "sqlite" */

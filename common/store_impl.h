@@ -31,7 +31,8 @@ struct store {
     long long deadline_ms;
     int64_t generation;
     bool generation_unknown; /* modo_generation cannot be read: see store_generation_failed */
-    bool down; /* unreachable (backends set it with their "unavailable" / "back" lines) */
+    bool down; /* unreachable: backends call store_set_down with their "unavailable" / "back" lines */
+    time_t down_changed; /* CLOCK_MONOTONIC seconds of the last change of `down` */
     bool tool; /* opened by a tool (STORE_CREATE), not a daemon: no generation errors logged */
     time_t generation_warned;
     struct event *generation_ev; /* reads it again every STORE_GENERATION_RETRY_SEC */
@@ -52,6 +53,9 @@ size_t store_question_nparams(enum store_question q);
 void store_deliver(struct store *store, enum store_question q, int status, const char *error,
                    const char *const *cells, size_t nrows, size_t sql_ncols, long long affected,
                    store_cb *cb, void *arg);
+
+/* The database became unreachable (true) or reachable again (false). */
+void store_set_down(struct store *store, bool down);
 
 /* A backend saw this generation value; fires the change callback if it moved. */
 void store_generation_seen(struct store *store, int64_t generation);

@@ -27,6 +27,8 @@
 #include <libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
 #include <time.h>
 
 static const char *const pgsql_sql[STORE_Q__COUNT] = {
@@ -131,7 +133,7 @@ struct pg_conn {
 };
 
 struct pg_request {
-    struct pg_request *next;
+    TAILQ_ENTRY(pg_request) entry; /* while queued */
     struct pg_store *pg;
     enum store_question q;
     size_t nparams;
@@ -149,7 +151,7 @@ struct pg_store {
     size_t npool;
     struct pg_conn *pool;
     struct pg_conn listen;
-    struct pg_request *queue_head, *queue_tail;
+    TAILQ_HEAD(, pg_request) queue; /* waiting for a connection, oldest first */
     struct event *poll_ev;
     long long reconnect_max_ms;
     size_t queued, max_queue;
@@ -214,10 +216,20 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
     conn_start(arg);
 }
 
-/* Drop a connection, fail its request, and schedule a reconnection with backoff. */
-static void conn_fail(struct pg_conn *c, const char *why)
+/* A connection whose server has gone (EOF waiting on its socket), without consuming it. */
+static bool conn_peer_closed(const struct pg_conn *c)
+{
+    char b;
+    int fd = c->conn != NULL ? PQsocket(c->conn) : -1;
+
+    return fd >= 0 && recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+/* Close a connection and schedule its reconnection; its request is handed back, not failed. */
+static struct pg_request *conn_drop(struct pg_conn *c, const char *why)
 {
     struct pg_store *pg = c->pg;
+    struct pg_request *r = c->req;
     struct timeval tv;
 
     /* one pooled connection lost is no news while others serve: the state change is */
@@ -237,36 +249,61 @@ static void conn_fail(struct pg_conn *c, const char *why)
         c->conn = NULL;
     }
     c->state = CONN_DOWN;
+    c->req = NULL;
     memset(c->prepared, 0, sizeof(c->prepared));
     pg->ever_failed = true;
-    if (c->req != NULL) {
-        struct pg_request *r = c->req;
-        c->req = NULL;
-        request_fail(r, why);
-    }
     if (pg->closing)
-        return;
+        return r;
     c->backoff.max_ms = pg->reconnect_max_ms;
     tv = backoff_next(&c->backoff);
     if (c->retry_ev == NULL)
         c->retry_ev = evtimer_new(pg->store->base, retry_cb, c);
     evtimer_add(c->retry_ev, &tv);
-    /* with nothing left to run them, queued questions fail now rather than at their deadline */
-    if (!c->listener && !any_conn_usable(pg)) {
+    return r;
+}
+
+/*
+ * Drop a connection, fail its request, and schedule a reconnection with backoff. When the
+ * server went away, the other connections it closed are dropped too and the state change
+ * is decided before any request is failed: a restart or crash is one "unavailable" line,
+ * not a temporary failure logged per request first.
+ */
+static void conn_fail(struct pg_conn *c, const char *why)
+{
+    struct pg_store *pg = c->pg;
+    struct pg_request *failed[1 + 64];
+    size_t nfailed = 0, i;
+    bool none_left;
+
+    failed[nfailed++] = conn_drop(c, why);
+    if (!c->listener && !pg->closing)
+        for (i = 0; i < pg->npool && nfailed < sizeof(failed) / sizeof(failed[0]); i++)
+            if (&pg->pool[i] != c &&
+                (pg->pool[i].state == CONN_IDLE || pg->pool[i].state == CONN_BUSY ||
+                 pg->pool[i].state == CONN_PREPARING) &&
+                conn_peer_closed(&pg->pool[i]))
+                failed[nfailed++] = conn_drop(&pg->pool[i], why);
+    none_left = !c->listener && !pg->closing && !any_conn_usable(pg);
+    if (none_left) {
         if (!pg->down_logged) {
             log_warning("PostgreSQL unavailable: %s (answering temporary failures; retrying)",
                         why);
             clock_gettime(CLOCK_MONOTONIC, &pg->down_since);
         }
         pg->down_logged = true;
-        pg->store->down = true;
-        while (pg->queue_head != NULL) {
-            struct pg_request *r = pg->queue_head;
-            pg->queue_head = r->next;
+        store_set_down(pg->store, true);
+    }
+    for (i = 0; i < nfailed; i++)
+        if (failed[i] != NULL)
+            request_fail(failed[i], why);
+    /* with nothing left to run them, queued questions fail now rather than at their deadline */
+    if (none_left) {
+        while (!TAILQ_EMPTY(&pg->queue)) {
+            struct pg_request *r = TAILQ_FIRST(&pg->queue);
+            TAILQ_REMOVE(&pg->queue, r, entry);
             pg->queued--;
             request_fail(r, "database unavailable");
         }
-        pg->queue_tail = NULL;
     }
 }
 
@@ -349,7 +386,7 @@ static void connect_step(struct pg_conn *c)
                      (double)(now.tv_sec - pg->down_since.tv_sec) +
                          (double)(now.tv_nsec - pg->down_since.tv_nsec) / 1e9);
             pg->down_logged = false;
-            pg->store->down = false;
+            store_set_down(pg->store, false);
         }
         if (backoff_active(&c->backoff))
             pg->store->stats.reconnects++;
@@ -530,16 +567,8 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
         r->conn->req = NULL;
         conn_fail(r->conn, "deadline reached while the database was answering");
     } else {
-        struct pg_request **pp;
-        for (pp = &pg->queue_head; *pp != NULL; pp = &(*pp)->next)
-            if (*pp == r) {
-                *pp = r->next;
-                pg->queued--;
-                break;
-            }
-        pg->queue_tail = NULL;
-        for (struct pg_request *x = pg->queue_head; x != NULL; x = x->next)
-            pg->queue_tail = x;
+        TAILQ_REMOVE(&pg->queue, r, entry);
+        pg->queued--;
     }
     request_fail(r, "database deadline reached");
 }
@@ -552,17 +581,14 @@ static void dispatch(struct pg_store *pg)
         log_info("PostgreSQL: the question queue is below [database] max_queue again");
         pg->queue_full_logged = false;
     }
-    for (i = 0; i < pg->npool && pg->queue_head != NULL; i++) {
+    for (i = 0; i < pg->npool && !TAILQ_EMPTY(&pg->queue); i++) {
         struct pg_conn *c = &pg->pool[i];
         struct pg_request *r;
         if (c->state != CONN_IDLE)
             continue;
-        r = pg->queue_head;
-        pg->queue_head = r->next;
-        if (pg->queue_head == NULL)
-            pg->queue_tail = NULL;
+        r = TAILQ_FIRST(&pg->queue);
+        TAILQ_REMOVE(&pg->queue, r, entry);
         pg->queued--;
-        r->next = NULL;
         r->conn = c;
         c->req = r;
         conn_send(c);
@@ -591,11 +617,7 @@ static void enqueue(struct pg_store *pg, struct pg_request *r)
     pg->queued++;
     r->deadline_ev = evtimer_new(pg->store->base, deadline_cb, r);
     evtimer_add(r->deadline_ev, &tv);
-    if (pg->queue_tail != NULL)
-        pg->queue_tail->next = r;
-    else
-        pg->queue_head = r;
-    pg->queue_tail = r;
+    TAILQ_INSERT_TAIL(&pg->queue, r, entry);
     dispatch(pg);
 }
 
@@ -717,9 +739,9 @@ static void pgsql_close(struct store *store)
     size_t i;
 
     pg->closing = true;
-    while (pg->queue_head != NULL) {
-        struct pg_request *r = pg->queue_head;
-        pg->queue_head = r->next;
+    while (!TAILQ_EMPTY(&pg->queue)) {
+        struct pg_request *r = TAILQ_FIRST(&pg->queue);
+        TAILQ_REMOVE(&pg->queue, r, entry);
         pg->queued--;
         request_fail(r, "store closed");
     }
@@ -769,6 +791,7 @@ int store_pgsql_open(struct store *store, const char *url, char **error_r)
     pg->reconnect_max_ms = conf_ms(store->conf, "database", "reconnect_max");
     pg->max_queue = (size_t)conf_int(store->conf, "database", "max_queue");
     pg->pool = xcalloc(pg->npool, sizeof(*pg->pool));
+    TAILQ_INIT(&pg->queue);
     store->be = &pgsql_backend;
     store->impl = pg;
     for (i = 0; i < pg->npool; i++) {

@@ -424,7 +424,7 @@ static bool sqlite_check_file(struct store *store)
             s->last_data_version = -1; /* read the generation again */
         }
         s->gone = false;
-        store->down = false;
+        store_set_down(store, false);
         return true;
     }
     if (stat(s->path, &st) < 0) {
@@ -435,7 +435,7 @@ static bool sqlite_check_file(struct store *store)
             store_generation_seen(store, INT64_MIN);
         }
         s->gone = true;
-        store->down = true;
+        store_set_down(store, true);
         return false;
     }
     old = s->db;
@@ -451,7 +451,7 @@ static bool sqlite_check_file(struct store *store)
                 store_generation_seen(store, INT64_MIN);
             }
             s->gone = true;
-            store->down = true;
+            store_set_down(store, true);
             free(err);
             return false;
         }
@@ -464,7 +464,7 @@ static bool sqlite_check_file(struct store *store)
     }
     sqlite3_busy_timeout(s->db, s->busy_ev != NULL ? 0 : 1000);
     s->gone = false;
-    store->down = false;
+    store_set_down(store, false);
     s->last_data_version = -1;
     log_warning("the SQLite database %s was replaced by another file: reopened it", s->path);
     return true;

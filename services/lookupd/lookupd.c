@@ -68,13 +68,9 @@ static void lookup_done(const struct map_result *res, void *arg)
     enum map_status answered = res->status;
 
     if (res->status == MAP_TEMPFAIL) {
-        static struct log_limit limit;
-        unsigned long more;
         ld.tempfails++;
-        /* while the database is known to be down, its one line says it all */
-        if (store_is_up(daemon_store()) && log_limit_pass(&limit, 60, &more))
-            log_warning("%s: %s: temporary failure: %.*s%s", ld.maps.names[p->kind], p->key,
-                        (int)res->len, res->data, log_limit_note(more));
+        daemon_tempfail_note("%s: %s: temporary failure: %.*s", ld.maps.names[p->kind], p->key,
+                             (int)res->len, res->data);
     }
     if (p->tcp) {
         int code = res->status == MAP_FOUND ? 200 : res->status == MAP_NOTFOUND ? 500 : 400;

@@ -153,14 +153,10 @@ void decide(struct req *r, const char *by, const char *fmt, ...)
 
 void tempfail(struct req *r, const char *by, const char *why)
 {
-    static struct log_limit limit;
-    unsigned long more;
-
     pd.tempfails++;
-    /* the decision has its line anyway; why, once a minute unless the database said it */
-    if (store_is_up(daemon_store()) && log_limit_pass(&limit, 60, &more))
-        log_warning("%s: %s: cannot check (%s): answering %s%s", by, r->recipient, why,
-                    pd.tempfail_action, log_limit_note(more));
+    /* the decision has its line anyway; why, as daemon_tempfail_note tells it */
+    daemon_tempfail_note("%s: %s: cannot check (%s): answering %s", by, r->recipient, why,
+                         pd.tempfail_action);
     decide(r, by, "%s", pd.tempfail_action);
     r->tempfailed = true;
 }
