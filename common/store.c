@@ -87,8 +87,29 @@ int store_check(const struct conf *conf, char **error_r)
 
     if (strncmp(url, "sqlite://", 9) == 0)
         return store_sqlite_check(url + 9, error_r);
-    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
-        return store_pgsql_check(url, conf_ms(conf, "database", "deadline") * 3, error_r);
+    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) {
+        const char *wurl = conf_str(conf, "database", "write_url");
+        int rc = store_pgsql_check(url, conf_ms(conf, "database", "deadline") * 3, error_r);
+        char *werr = NULL;
+        int wrc;
+        /* the primary that takes the writes must answer too */
+        if (rc == -1 || rc == 1 || wurl[0] == '\0')
+            return rc;
+        wrc = store_pgsql_check(wurl, conf_ms(conf, "database", "deadline") * 3, &werr);
+        if (wrc == 0 || wrc == 2) {
+            free(werr);
+            return rc;
+        }
+        {
+            struct strbuf sb = STRBUF_INIT;
+            strbuf_printf(&sb, "[database] write_url: %s", werr);
+            free(werr);
+            if (rc == 2)
+                free(*error_r);
+            *error_r = strbuf_steal(&sb);
+        }
+        return wrc;
+    }
     {
         struct strbuf sb = STRBUF_INIT;
         char *safe = url_for_log(url);
