@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <strings.h>
 #include <sys/time.h>
+#include <time.h>
 
 #define BACKOFF_FIRST_MS 100
 
@@ -60,6 +61,14 @@ int num_parse_bool(const char *s, bool *v, const char **error_r)
     }
     *error_r = "not a boolean (yes or no)";
     return -1;
+}
+
+double num_seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 struct timeval backoff_next(struct backoff *b)

@@ -1,6 +1,6 @@
 /*
  * num - values read from text (settings, protocol attributes, endpoints, modoctl options)
- * and the reconnection backoff: one strict parser family (integers, booleans) and one
+ * elapsed time and the reconnection backoff: one strict parser family (integers, booleans) and one
  * backoff, instead of bare atoi and a parser per module.
  */
 #ifndef MODO_NUM_H
@@ -23,6 +23,10 @@ long long num_or(const char *s, long long min, long long max, long long def);
  * *error_r (static text).
  */
 int num_parse_bool(const char *s, bool *v, const char **error_r);
+
+/* Seconds elapsed since t0 (CLOCK_MONOTONIC): latencies, outage durations. */
+struct timespec;
+double num_seconds_since(const struct timespec *t0);
 
 /* Exponential backoff from 100 ms, doubling up to max_ms; reset once connected. */
 struct backoff {

@@ -133,8 +133,7 @@ static void set_state(struct redis *r, bool up, const char *why)
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (up && r->down_since.tv_sec != 0)
         log_info("Redis %s available again after %.1f s", r->what,
-                 (double)(now.tv_sec - r->down_since.tv_sec) +
-                     (double)(now.tv_nsec - r->down_since.tv_nsec) / 1e9);
+                 num_seconds_since(&r->down_since));
     else if (up)
         log_info("Redis %s available", r->what);
     else if (r->up || !r->ever_logged)

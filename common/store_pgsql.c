@@ -380,11 +380,8 @@ static void connect_step(struct pg_conn *c)
         struct pg_store *pg = c->pg;
         size_t i;
         if (pg->down_logged && !c->listener) {
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
             log_info("PostgreSQL available again after %.1f s",
-                     (double)(now.tv_sec - pg->down_since.tv_sec) +
-                         (double)(now.tv_nsec - pg->down_since.tv_nsec) / 1e9);
+                     num_seconds_since(&pg->down_since));
             pg->down_logged = false;
             store_set_down(pg->store, false);
         }

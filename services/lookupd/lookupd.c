@@ -16,6 +16,7 @@
 #include "log.h"
 #include "maps.h"
 #include "metrics.h"
+#include "num.h"
 #include "netstring.h"
 #include "server.h"
 #include "store.h"
@@ -52,20 +53,13 @@ struct pending {
     char key[]; /* for logs */
 };
 
-static double elapsed_ms(const struct timespec *t0)
-{
-    struct timespec t1;
-
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) * 1000.0 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
 static void lookup_done(const struct map_result *res, void *arg)
 {
     struct pending *p = arg;
     struct strbuf out = STRBUF_INIT;
     static const char *const names[] = {"OK", "NOTFOUND", "TEMP"};
     enum map_status answered = res->status;
+    double seconds;
 
     if (res->status == MAP_TEMPFAIL) {
         ld.tempfails++;
@@ -86,12 +80,13 @@ static void lookup_done(const struct map_result *res, void *arg)
             log_warning("%s: %s: reply larger than Postfix accepts: answered TEMP",
                         ld.maps.names[p->kind], p->key);
     }
+    seconds = num_seconds_since(&p->start);
     if (log_debug_enabled())
         log_debug("map=%s key=%s status=%s data=%.*s (%.3f ms)", ld.maps.names[p->kind], p->key,
                   names[res->status], res->status == MAP_NOTFOUND ? 0 : (int)res->len,
-                  res->data ? res->data : "", elapsed_ms(&p->start));
+                  res->data ? res->data : "", seconds * 1000.0);
     server_reply_finish(p->reply, out.data, out.len);
-    metrics_answer(p->kind, answered, elapsed_ms(&p->start) / 1000.0);
+    metrics_answer(p->kind, answered, seconds);
     strbuf_free(&out);
     free(p);
 }

@@ -75,14 +75,6 @@ static enum answer_kind answer_kind(const char *action, bool tempfailed)
     return ANSWER_OTHER;
 }
 
-static double seconds_since(const struct timespec *t0)
-{
-    struct timespec t1;
-
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 static void pconn_unref(struct pconn *pc)
 {
     if (pc != NULL && --pc->refs == 0)
@@ -124,7 +116,7 @@ static void finish(struct req *r)
 
     policy_encode_action(&out, action);
     server_reply_finish(r->reply, out.data, out.len);
-    metrics_answer(r->stage, answer_kind(action, r->tempfailed), seconds_since(&r->start));
+    metrics_answer(r->stage, answer_kind(action, r->tempfailed), num_seconds_since(&r->start));
     if (r->action != NULL || pd.log_accepted || log_debug_enabled())
         log_info("%s: client=%s, sasl_username=%s, sender=<%s>, recipient=<%s>, context=%s,"
                  " check=%s, action=%s",
