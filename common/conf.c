@@ -131,7 +131,9 @@ static const struct conf_setting conf_table[] = {
      "home of a mailbox under mail_root, as Dovecot's mail_home (%d domain, %n local part,"
      " %u address)"},
     {"admin", "mail_user", CONF_STRING, "vmail", 0, 0, NULL,
-     "the system user owning the mail homes (Dovecot's mail_uid and mail_gid)"},
+     "the system user owning the mail homes (Dovecot's mail_uid and mail_gid; modo-dictd and"
+     " modo-checkpassword give its uid and gid with every user, as Modoboa's queries do;"
+     " empty: none given)"},
     {"admin", "handle_mailboxes", CONF_BOOL, "yes", 0, 0, NULL,
      "queue renames and deletions of mail homes (modoctl mailbox-ops run performs them)"},
     {"admin", "password_scheme", CONF_STRING, "SHA512-CRYPT", 0, 0, NULL,
@@ -188,6 +190,16 @@ static const struct conf_setting conf_table[] = {
      "the reply when a check cannot be made (database down, or Redis with redis_failure ="
      " closed)"},
     SERVER_SETTINGS("dictd", "unix:/run/modo/dictd.sock"),
+    {"dictd", "last_login_flush", CONF_DURATION, "2s", 100, 60 * SEC, NULL,
+     "last-login times are written at most this long after the login (one write per user"
+     " per period) and at stop"},
+    {"dictd", "last_login_key", CONF_STRING, "shared/last-login/", 0, 0, NULL,
+     "key prefix of Dovecot's last_login plugin (shared/ + its last_login_key without %u)"},
+    {"checkpassword", "dictd_socket", CONF_STRING, "", 0, 0, NULL,
+     "modo-dictd's unix socket (empty: the first unix: endpoint of [dictd] listen)"},
+    {"checkpassword", "timeout", CONF_DURATION, "5s", 100, 60 * SEC, NULL,
+     "hard deadline of one run; past it the run exits 111 (temporary failure)"},
+    {"checkpassword", "log", CONF_ENUM, "syslog", 0, 0, "syslog|stderr", "where diagnostics go"},
 };
 
 #define CONF_COUNT (sizeof(conf_table) / sizeof(conf_table[0]))

@@ -490,6 +490,8 @@ int daemon_main(int argc, char **argv, const struct daemon_ops *ops)
     if (ops->metrics != NULL)
         metrics_init(ops->metrics, server_workers(d.srv));
     rc = server_run(d.srv, worker_init);
+    if (ops->drain != NULL && d.store != NULL)
+        ops->drain();
     /* what is in flight is answered first, while everything its callbacks use is alive */
     store_shutdown(d.store);
     TAILQ_FOREACH(r, &d.retired, entry)

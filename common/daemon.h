@@ -47,6 +47,12 @@ struct daemon_ops {
     /* In each worker after a reload was applied (optional): old is the configuration
      * before (still alive), e.g. to reconnect what depends on changed settings. */
     void (*reloaded)(const struct conf *old, const struct conf *conf);
+    /*
+     * At stop, once every connection is answered and before the store closes (optional):
+     * write what the daemon held back (e.g. coalesced writes). It may ask the store and
+     * wait (store_ask_wait).
+     */
+    void (*drain)(void);
     /* At stop, after the store answered what was in flight (optional). */
     void (*stop)(void);
 };

@@ -14,6 +14,12 @@
 static const char *log_ident = "modo";
 static enum log_target log_to = LOG_TARGET_STDERR;
 static bool log_debug_on;
+static int log_fatal_status = 1;
+
+void log_set_fatal_status(int status)
+{
+    log_fatal_status = status;
+}
 
 void log_open(const char *ident, enum log_target target)
 {
@@ -111,7 +117,7 @@ void log_error(const char *fmt, ...)
 void log_fatal(const char *fmt, ...)
 {
     LOG_BODY(LOG_CRIT, "fatal");
-    exit(1);
+    exit(log_fatal_status);
 }
 
 void log_panic(const char *fmt, ...)

@@ -15,6 +15,8 @@ enum log_target { LOG_TARGET_STDERR, LOG_TARGET_SYSLOG };
 
 void log_open(const char *ident, enum log_target target);
 void log_set_debug(bool on);
+/* The exit status of log_fatal() (1 unless a program's callers read 1 otherwise). */
+void log_set_fatal_status(int status);
 bool log_debug_enabled(void);
 
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -587,6 +587,9 @@ static void conn_process(struct server_conn *c)
     c->in_read = false;
     if (c->eof && !c->paused)
         c->closing = true; /* every complete request is answered; the rest never will be */
+    if (srv->stopping && !c->paused && !c->closing &&
+        (srv->proto->busy == NULL || !srv->proto->busy(c)))
+        c->closing = true; /* stopping: nothing more is expected of this client */
     if (c->closing) {
         event_del(c->rev);
         evbuffer_drain(c->in, evbuffer_get_length(c->in));
@@ -752,8 +755,27 @@ void server_shutdown(struct server *srv)
     for (i = 0; i < srv->nfds; i++)
         if (srv->listeners[i] != NULL)
             evconnlistener_disable(srv->listeners[i]);
-    /* idle connections go now; busy ones once their replies are out */
+    /*
+     * What clients already sent is read and answered (a request in the socket buffer is
+     * not dropped); idle connections go now, busy ones once their replies are out, and
+     * those the protocol calls busy (an open transaction) once that is over.
+     */
+    for (c = LIST_FIRST(&srv->conns); c != NULL;) {
+        struct server_conn *next = LIST_NEXT(c, entry);
+        int n = 1;
+        while (!c->eof && !c->closing && !c->paused &&
+               (n = evbuffer_read(c->in, c->fd, 65536)) > 0)
+            ;
+        if (n == 0)
+            c->eof = true;
+        if (!c->closing && !c->paused && evbuffer_get_length(c->in) > 0)
+            conn_process(c); /* may close it */
+        c = next;
+    }
     LIST_FOREACH(c, &srv->conns, entry) {
+        if (!c->closing && !c->eof && !c->paused && srv->proto->busy != NULL &&
+            srv->proto->busy(c))
+            continue;
         c->closing = true;
         event_del(c->rev);
     }

@@ -40,6 +40,13 @@ struct server_protocol {
     long (*on_data)(struct server_conn *conn, const char *data, size_t len);
     /* The connection is going away (optional). */
     void (*on_close)(struct server_conn *conn);
+    /*
+     * At stop (optional): is the client in the middle of something that more bytes will
+     * complete (an open transaction)? Such a connection is read on, for at most the
+     * shutdown grace, until it is not. What a client sent before the stop is always read
+     * and answered.
+     */
+    bool (*busy)(struct server_conn *conn);
 };
 
 /* Called in each worker once its event loop exists; returns daemon state or NULL to fail. */

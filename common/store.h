@@ -69,10 +69,17 @@ enum store_question {
     STORE_Q_QUOTA_GET,
     /* args: username, bytes delta, messages delta. Writes; affected = 0 if no row. */
     STORE_Q_QUOTA_ADD,
-    /* args: username, bytes, messages. Upsert. */
+    /*
+     * args: username, bytes, messages; "" leaves that value as it is (0 in a new row).
+     * Upsert, written as an update first so that Modoboa's merge_quota insert trigger (which
+     * turns an insert on an existing row into an addition) is never reached for a row that
+     * exists. Writes.
+     */
     STORE_Q_QUOTA_SET,
-    /* args: username. Sets core_user.last_login to now. */
+    /* args: username, unix time (seconds). Sets core_user.last_login to it. Writes. */
     STORE_Q_TOUCH_LAST_LOGIN,
+    /* no args. The email of every account that has a mailbox (doveadm -A), sorted. */
+    STORE_Q_USER_LIST,
     /* no args. The current generation. */
     STORE_Q_GENERATION,
     /*

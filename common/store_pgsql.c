@@ -98,9 +98,20 @@ static const char *const pgsql_sql[STORE_Q__COUNT] = {
     [STORE_Q_QUOTA_ADD] = "UPDATE admin_quota SET bytes=bytes+$2::bigint,"
                           " messages=messages+$3::integer WHERE username=$1",
     [STORE_Q_QUOTA_SET] =
-        "INSERT INTO admin_quota (username, bytes, messages) VALUES ($1, $2::bigint, $3::integer)"
-        " ON CONFLICT (username) DO UPDATE SET bytes=excluded.bytes, messages=excluded.messages",
-    [STORE_Q_TOUCH_LAST_LOGIN] = "UPDATE core_user SET last_login=now() WHERE username=$1",
+        "WITH u AS (UPDATE admin_quota SET bytes=COALESCE(NULLIF($2::text,'')::bigint, bytes),"
+        " messages=COALESCE(NULLIF($3::text,'')::integer, messages) WHERE username=$1::text"
+        " RETURNING 1), i AS (INSERT INTO admin_quota (username, bytes, messages)"
+        " SELECT $1::text, COALESCE(NULLIF($2::text,'')::bigint, 0),"
+        " COALESCE(NULLIF($3::text,'')::integer, 0) WHERE NOT EXISTS (SELECT 1 FROM u)"
+        " ON CONFLICT (username) DO UPDATE SET"
+        " bytes=COALESCE(NULLIF($2::text,'')::bigint, admin_quota.bytes),"
+        " messages=COALESCE(NULLIF($3::text,'')::integer, admin_quota.messages)"
+        " RETURNING 1) SELECT 1 FROM u UNION ALL SELECT 1 FROM i",
+    [STORE_Q_TOUCH_LAST_LOGIN] =
+        "UPDATE core_user SET last_login=to_timestamp($2::bigint) WHERE username=$1",
+    [STORE_Q_USER_LIST] =
+        "SELECT u.email FROM core_user u INNER JOIN admin_mailbox mb ON mb.user_id=u.id"
+        " ORDER BY u.email",
     [STORE_Q_GENERATION] = "SELECT value FROM modo_generation WHERE id=1",
     [STORE_Q_LIMIT_ALARM_OPEN] =
         "INSERT INTO admin_alarm (created, closed, status, title, internal_name, mailbox_id,"

@@ -96,10 +96,17 @@ static const char *const sqlite_sql[STORE_Q__COUNT] = {
         " messages=messages+CAST(?3 AS INTEGER) WHERE username=?1",
     [STORE_Q_QUOTA_SET] =
         "INSERT INTO admin_quota (username, bytes, messages)"
-        " VALUES (?1, CAST(?2 AS INTEGER), CAST(?3 AS INTEGER))"
-        " ON CONFLICT (username) DO UPDATE SET bytes=excluded.bytes, messages=excluded.messages",
+        " VALUES (?1, COALESCE(CAST(NULLIF(?2,'') AS INTEGER), 0),"
+        " COALESCE(CAST(NULLIF(?3,'') AS INTEGER), 0))"
+        " ON CONFLICT (username) DO UPDATE SET"
+        " bytes=COALESCE(CAST(NULLIF(?2,'') AS INTEGER), bytes),"
+        " messages=COALESCE(CAST(NULLIF(?3,'') AS INTEGER), messages)",
     [STORE_Q_TOUCH_LAST_LOGIN] =
-        "UPDATE core_user SET last_login=strftime('%Y-%m-%d %H:%M:%f','now') WHERE username=?1",
+        "UPDATE core_user SET last_login=strftime('%Y-%m-%d %H:%M:%f', CAST(?2 AS INTEGER),"
+        " 'unixepoch') WHERE username=?1",
+    [STORE_Q_USER_LIST] =
+        "SELECT u.email FROM core_user u INNER JOIN admin_mailbox mb ON mb.user_id=u.id"
+        " ORDER BY u.email",
     [STORE_Q_GENERATION] = "SELECT value FROM modo_generation WHERE id=1",
     [STORE_Q_LIMIT_ALARM_OPEN] =
         "INSERT INTO admin_alarm (created, closed, status, title, internal_name, mailbox_id,"

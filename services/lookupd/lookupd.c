@@ -222,7 +222,7 @@ static int configure(const struct conf *conf, char **error_r)
     return 0;
 }
 
-static const struct server_protocol lookupd_proto = {lookupd_data, NULL};
+static const struct server_protocol lookupd_proto = {lookupd_data, NULL, NULL};
 
 static const struct daemon_ops lookupd_ops = {
     .program = "modo-lookupd",

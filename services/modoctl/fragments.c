@@ -5,10 +5,12 @@
  * - postfix: main.cf lines with every Modoboa map answered by modo-lookupd over socketmap,
  *   at the first unix or inet endpoint of [lookupd] listen (a socket inside Postfix's queue
  *   directory is named relative to it, so chrooted daemons reach it).
- * - dovecot: a conf.d fragment (mail home as [admin] mail_root and mail_home, passdb,
- *   master passdb and userdb with Modoboa's queries on modo's database, the quota dict on
- *   admin_quota); "dovecot sql" prints the dovecot-sql.conf.ext file it names, "dovecot
- *   dict" the dict map file.
+ * - dovecot: a conf.d fragment for Dovecot 2.3 on modo-dictd (passdb, master passdb and
+ *   userdb { driver = dict }, the quota dict and last_login on modo-dictd's socket);
+ *   "dovecot dict-auth|dict-master" print the files it names; "dovecot checkpassword" the
+ *   same with modo-checkpassword and quota = count + quota_clone; "dovecot sql-fragment"
+ *   Dovecot's own sql drivers with Modoboa's queries on modo's database, and
+ *   "dovecot sql|master|dict" the files that one names.
  * - opendkim: KeyTable and SigningTable on the modo_dkim view.
  */
 #include "modoctl.h"
@@ -17,6 +19,7 @@
 #include "strbuf.h"
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +27,8 @@
 #define SQL_CONF "/etc/dovecot/modo-sql.conf.ext"
 #define MASTER_CONF "/etc/dovecot/modo-sql-master.conf.ext"
 #define DICT_CONF "/etc/dovecot/modo-dict-sql.conf.ext"
+#define DICT_AUTH_CONF "/etc/dovecot/modo-dict-auth.conf.ext"
+#define DICT_MASTER_CONF "/etc/dovecot/modo-dict-master.conf.ext"
 
 /* The endpoint Postfix should use for a daemon's first unix or inet listener, or NULL. */
 static char *endpoint(const struct conf *conf, const char *section)
@@ -141,30 +146,124 @@ static int dovecot_connect(const struct conf *conf, const char **driver, char **
     return 0;
 }
 
+/* mail_home, mail_location, uid/gid and the auth settings every variant starts with */
+static void dovecot_mail(const struct conf *conf)
+{
+    const char *home = conf_str(conf, "admin", "mail_home");
+
+    if (home[0] == '/')
+        printf("mail_home = %s\n", home);
+    else
+        printf("mail_home = %s/%s\n", conf_str(conf, "admin", "mail_root"), home);
+    printf("mail_location = maildir:~/Maildir\n");
+    if (conf_str(conf, "admin", "mail_user")[0] != '\0')
+        printf("mail_uid = %s\nmail_gid = %s\n", conf_str(conf, "admin", "mail_user"),
+               conf_str(conf, "admin", "mail_user"));
+    printf("auth_username_format = %%Lu\n"
+           "auth_master_user_separator = *\n");
+}
+
+/* Dovecot 2.3 on modo-dictd (dict auth) or modo-checkpassword. */
+static int dovecot_modo(const struct conf *conf, const char *part)
+{
+    char *ep = endpoint(conf, "dictd");
+    const char *sock;
+
+    if (ep == NULL || strncmp(ep, "unix:", 5) != 0) {
+        fprintf(stderr, "modoctl: [dictd] listen has no unix: endpoint (Dovecot's proxy dict"
+                        " needs a unix socket)\n");
+        free(ep);
+        return 1;
+    }
+    sock = ep + 5;
+    if (part == NULL || strcmp(part, "checkpassword") == 0) {
+        bool cpw = part != NULL;
+        char *abs = realpath(modoctl_conf_path, NULL);
+        const char *cf = strcmp(modoctl_conf_path, MODO_SYSCONFDIR "/modo/modo.conf") == 0
+                             ? NULL
+                         : abs ? abs
+                               : modoctl_conf_path;
+        printf("# Dovecot 2.3 conf.d fragment: accounts, quota usage and last login from modo\n"
+               "# (modoctl config dovecot%s%s)\n",
+               cpw ? " checkpassword" : "",
+               cpw ? "" : "; the files it names: modoctl config dovecot dict-auth|dict-master");
+        dovecot_mail(conf);
+        if (cpw) {
+#define CPW_PASSDB "passdb {\n  driver = checkpassword\n  args = %s/modo-checkpassword%s%s%s\n%s}\n"
+            printf(CPW_PASSDB, MODO_SBINDIR, cf ? " -c " : "", cf ? cf : "", " --master",
+                   "  master = yes\n  pass = yes\n");
+            printf(CPW_PASSDB, MODO_SBINDIR, cf ? " -c " : "", cf ? cf : "", "", "");
+            printf("userdb {\n  driver = prefetch\n}\n");
+            printf("userdb {\n  driver = checkpassword\n  args = %s/modo-checkpassword%s%s\n}\n",
+                   MODO_SBINDIR, cf ? " -c " : "", cf ? cf : "");
+            printf("mail_plugins = $mail_plugins quota quota_clone\n"
+                   "plugin {\n  quota = count:User quota\n  quota_vsizes = yes\n"
+                   "  quota_clone_dict = proxy:%s:quota\n"
+                   "  last_login_dict = proxy:%s:lastlogin\n}\n",
+                   sock, sock);
+        } else {
+            printf("passdb {\n  driver = dict\n  args = " DICT_MASTER_CONF "\n"
+                   "  master = yes\n  pass = yes\n}\n"
+                   "passdb {\n  driver = dict\n  args = " DICT_AUTH_CONF "\n}\n"
+                   "userdb {\n  driver = prefetch\n}\n"
+                   "userdb {\n  driver = dict\n  args = " DICT_AUTH_CONF "\n}\n"
+                   "mail_plugins = $mail_plugins quota\n"
+                   "plugin {\n  quota = dict:User quota::proxy:%s:quota\n"
+                   "  last_login_dict = proxy:%s:lastlogin\n}\n",
+                   sock, sock);
+        }
+        /* Modoboa counts IMAP and POP3 logins only */
+        printf("protocol imap {\n  mail_plugins = $mail_plugins imap_quota last_login\n}\n"
+               "protocol pop3 {\n  mail_plugins = $mail_plugins last_login\n}\n");
+        free(abs);
+    } else if (strcmp(part, "dict-auth") == 0) {
+        printf("# " DICT_AUTH_CONF " (modoctl config dovecot dict-auth)\n"
+               "uri = proxy:%s:auth\n"
+               "iterate_prefix = userdb/\n"
+               "key passdb {\n  key = passdb/%%s/%%u\n  format = json\n}\n"
+               "key userdb {\n  key = userdb/%%s/%%u\n  format = json\n}\n"
+               "passdb_objects = passdb\n"
+               "userdb_objects = userdb\n",
+               sock);
+    } else {
+        printf("# " DICT_MASTER_CONF " (modoctl config dovecot dict-master)\n"
+               "uri = proxy:%s:auth\n"
+               "key master {\n  key = master/%%u\n  format = json\n}\n"
+               "passdb_objects = master\n",
+               sock);
+    }
+    free(ep);
+    return 0;
+}
+
 static int dovecot(const struct conf *conf, const char *part)
 {
-    const char *driver, *home = conf_str(conf, "admin", "mail_home");
+    const char *driver;
     char *connect;
 
+    if (part == NULL || strcmp(part, "checkpassword") == 0 || strcmp(part, "dict-auth") == 0 ||
+        strcmp(part, "dict-master") == 0)
+        return dovecot_modo(conf, part);
+    if (strcmp(part, "sql") != 0 && strcmp(part, "master") != 0 && strcmp(part, "dict") != 0 &&
+        strcmp(part, "sql-fragment") != 0) {
+        fprintf(stderr, "usage: modoctl config dovecot [checkpassword|dict-auth|dict-master|"
+                        "sql-fragment|sql|master|dict]\n");
+        return EXIT_USAGE;
+    }
     if (dovecot_connect(conf, &driver, &connect) < 0)
         return 1;
-    if (part == NULL) {
-        printf("# Dovecot conf.d fragment: accounts and quotas from modo's database\n"
-               "# (modoctl config dovecot; the files it names: modoctl config dovecot sql|master|dict)\n"
-               "mail_home = %s/%s\n"
-               "mail_location = maildir:~/Maildir\n"
-               "mail_uid = %s\n"
-               "mail_gid = %s\n"
-               "auth_username_format = %%Lu\n"
-               "auth_master_user_separator = *\n"
-               "passdb {\n  driver = sql\n  args = " SQL_CONF "\n}\n"
+    if (strcmp(part, "sql-fragment") == 0) {
+        printf("# Dovecot conf.d fragment: accounts and quotas by Dovecot's own sql drivers\n"
+               "# (modoctl config dovecot sql-fragment; the files it names: modoctl config"
+               " dovecot sql|master|dict)\n");
+        dovecot_mail(conf);
+        printf("passdb {\n  driver = sql\n  args = " SQL_CONF "\n}\n"
                "passdb {\n  driver = sql\n  args = " MASTER_CONF "\n  master = yes\n  pass = yes\n}\n"
                "userdb {\n  driver = sql\n  args = " SQL_CONF "\n}\n"
                "mail_plugins = $mail_plugins quota\n"
                "plugin {\n  quota = dict:User quota::proxy::quota\n}\n"
                "dict {\n  quota = %s:" DICT_CONF "\n}\n",
-               conf_str(conf, "admin", "mail_root"), home, conf_str(conf, "admin", "mail_user"),
-               conf_str(conf, "admin", "mail_user"), driver);
+               driver);
     } else if (strcmp(part, "sql") == 0) {
         printf("# " SQL_CONF " (modoctl config dovecot sql)\n"
                "driver = %s\n"
@@ -188,7 +287,7 @@ static int dovecot(const struct conf *conf, const char *part)
                "password_query = SELECT email AS user, password FROM core_user"
                " WHERE email = '%%u' AND is_active AND master_user\n",
                driver, connect);
-    } else if (strcmp(part, "dict") == 0) {
+    } else {
         printf("# " DICT_CONF " (modoctl config dovecot dict)\n"
                "connect = %s\n"
                "map {\n  pattern = priv/quota/storage\n  table = admin_quota\n"
@@ -196,10 +295,6 @@ static int dovecot(const struct conf *conf, const char *part)
                "map {\n  pattern = priv/quota/messages\n  table = admin_quota\n"
                "  username_field = username\n  value_field = messages\n}\n",
                connect);
-    } else {
-        free(connect);
-        fprintf(stderr, "usage: modoctl config dovecot [sql|master|dict]\n");
-        return EXIT_USAGE;
     }
     free(connect);
     return 0;
@@ -262,7 +357,7 @@ int fragments_command(const struct conf *conf, int argc, char **argv)
         return dovecot(conf, argc == 3 ? argv[2] : NULL);
     if (argc == 2 && strcmp(argv[1], "opendkim") == 0)
         return opendkim(conf);
-    fprintf(stderr, "usage: modoctl config postfix | dovecot [sql|master|dict] | opendkim | check\n"
+    fprintf(stderr, "usage: modoctl config postfix | dovecot [PART] | opendkim | check\n"
                     "       modoctl config reference\n");
     return EXIT_USAGE;
 }

@@ -533,7 +533,7 @@ static void usage(FILE *fp)
                 "       modoctl [-c modo.conf] stats [lookupd|policyd|dictd]\n"
                 "       (modoctl OBJECT --help lists the options of each)\n"
                 "       modoctl [-c modo.conf] explain ADDRESS [--sender S] [--sasl LOGIN]\n"
-                "       modoctl [-c modo.conf] config check | postfix | dovecot [sql|master|dict] | opendkim\n"
+                "       modoctl [-c modo.conf] config check | postfix | dovecot [PART] | opendkim\n"
                 "       modoctl [-c modo.conf] cleanup logs | inactive-accounts [--delete] [--dry-run] [--silent] [--verbose]\n"
                 "       modoctl config reference\n"
                 "       modoctl pw hash [-s SCHEME] [-p PASSWORD]\n"
@@ -621,9 +621,11 @@ static int pw_command(int argc, char **argv)
     return rc == 1 ? 0 : 1;
 }
 
+const char *modoctl_conf_path = MODO_SYSCONFDIR "/modo/modo.conf";
+
 int main(int argc, char **argv)
 {
-    const char *path = MODO_SYSCONFDIR "/modo/modo.conf";
+    const char *path = modoctl_conf_path;
     struct event_base *base;
     struct store *store;
     struct conf *conf;
@@ -637,7 +639,7 @@ int main(int argc, char **argv)
     log_open("modoctl", LOG_TARGET_STDERR);
     while ((opt = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
         switch (opt) {
-        case 'c': path = optarg; break;
+        case 'c': path = modoctl_conf_path = optarg; break;
         case 'h': usage(stdout); return 0;
         case 'V': daemon_print_version("modoctl"); return 0;
         default: usage(stderr); return 2;

@@ -29,6 +29,8 @@ int csv_command(const struct conf *conf, int argc, char **argv);
 
 /* config postfix | dovecot [sql|master|dict] | opendkim */
 int fragments_command(const struct conf *conf, int argc, char **argv);
+/* The configuration file modoctl was given (-c), for fragments that name it. */
+extern const char *modoctl_conf_path;
 /* cleanup logs | inactive-accounts */
 int cleanup_command(const struct conf *conf, int argc, char **argv);
 /* mailbox-ops run */

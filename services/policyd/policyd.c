@@ -513,7 +513,7 @@ static int configure(const struct conf *conf, char **error_r)
     return 0;
 }
 
-static const struct server_protocol policyd_proto = {policyd_open_data, policyd_close};
+static const struct server_protocol policyd_proto = {policyd_open_data, policyd_close, NULL};
 
 static const struct daemon_ops policyd_ops = {
     .program = "modo-policyd",

@@ -81,7 +81,7 @@ static void *echo_init(struct server *srv, struct event_base *base)
     return srv;
 }
 
-static const struct server_protocol echo_proto = {echo_data, NULL};
+static const struct server_protocol echo_proto = {echo_data, NULL, NULL};
 
 int main(int argc, char **argv)
 {

@@ -13,7 +13,9 @@
 #   start_redis              sets REDIS_ADDR (127.0.0.1:PORT), REDIS_PORT, REDIS_SOCK
 #   stop_redis               kill it (SIGKILL: a crash, not a shutdown)
 #   start_postfix DIR-NAME   private Postfix instance (config in $T/postfix/etc)
-#   start_dovecot            private Dovecot instance (config in $T/dovecot/dovecot.conf)
+#   start_dovecot            private Dovecot instance (config in $T/dovecot/dovecot.conf;
+#                            DOVECOT_AUTH replaces its passdb/userdb, DOVECOT_EXTRA is appended)
+#   stop_dovecot             stop it (to start it again with another configuration)
 
 T=""
 PG_BINDIR=${PG_BINDIR:-}
@@ -284,12 +286,23 @@ userdb {
   driver = static
   args = uid=$mailuser gid=$(id -gn "$mailuser")
 \}}
+${DOVECOT_EXTRA:-}
 EOC
     sed -i 's/\\}/}/' "$DOVECOT_CONF"
     dovecot -c "$DOVECOT_CONF" >"$T/log/dovecot-start.log" 2>&1 ||
         { cat "$T/log/dovecot-start.log" "$T/log/dovecot.log" >&2; return 1; }
     wait_port "$DOVECOT_IMAP_PORT" || return 1
     export DOVECOT_DIR DOVECOT_CONF DOVECOT_IMAP_PORT DOVECOT_LMTP_PORT
+}
+
+stop_dovecot() {
+    local pid
+    pid=$(cat "$DOVECOT_DIR/run/master.pid" 2>/dev/null)
+    doveadm -c "$DOVECOT_CONF" stop >/dev/null 2>&1
+    for _ in $(seq 100); do
+        [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
 }
 
 # wait_exit PID [SECONDS]: wait for a child of this shell to exit, at most SECONDS
