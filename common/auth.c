@@ -4,6 +4,7 @@
 #include "auth.h"
 
 #include "conf.h"
+#include "dict_proto.h"
 
 #include <ctype.h>
 #include <pwd.h>
@@ -183,9 +184,11 @@ static void emit(struct emitter *e, const char *name, const char *value, bool nu
         else
             auth_json_string(e->out, value);
     } else {
+        /* each value escaped as Dovecot escapes fields, so a TAB in a password is kept */
         if (e->n > 0)
             strbuf_putc(e->out, '\t');
-        strbuf_printf(e->out, "%s=%s", name, value);
+        strbuf_printf(e->out, "%s=", name);
+        dict_escape(e->out, value, strlen(value));
     }
     e->n++;
 }

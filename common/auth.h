@@ -29,8 +29,9 @@ struct conf;
 
 enum auth_kind { AUTH_PASSDB, AUTH_USERDB, AUTH_MASTER, AUTH__COUNT };
 
-/* How an answer is written: Dovecot's dict passdb/userdb (format = json), or key=value
- * fields separated by TAB (what modo-checkpassword reads). */
+/* How an answer is written: Dovecot's dict passdb/userdb (format = json), or name=value
+ * fields separated by TAB, each value \001-escaped as dict fields are (what
+ * modo-checkpassword reads). */
 enum auth_format { AUTH_JSON, AUTH_FIELDS };
 
 struct auth_settings {

@@ -21,7 +21,7 @@
 #define DAY (86400LL * SEC)
 
 /* Settings shared by every daemon section: how it listens and runs. */
-#define SERVER_SETTINGS(sec, listen_def)                                                           \
+#define SERVER_SETTINGS(sec, listen_def, max_request_def)                                                           \
     {sec, "listen", CONF_STRING, listen_def, 0, 0, NULL,                                            \
      "space-separated endpoints: inet:HOST:PORT, unix:PATH, fd:N or systemd"},                      \
     {sec, "socket_mode", CONF_MODE, "0660", 0, 07777, NULL, "mode of unix sockets (octal)"},        \
@@ -33,7 +33,7 @@
      "connections per worker; more are refused"},                                                  \
     {sec, "idle_timeout", CONF_DURATION, "300s", 1 * SEC, DAY, NULL,                               \
      "close a connection idle this long"},                                                         \
-    {sec, "max_request", CONF_INT, "10000", 64, 1048576, NULL,                                     \
+    {sec, "max_request", CONF_INT, max_request_def, 64, 1048576, NULL,                                     \
      "largest request accepted, in bytes, however it is split across reads"},                      \
     {sec, "request_timeout", CONF_DURATION, "10s", 100, 3600 * SEC, NULL,                          \
      "close a connection that takes longer than this to send one complete request"},              \
@@ -93,7 +93,7 @@ static const struct conf_setting conf_table[] = {
     {"cache", "stale_max_age", CONF_DURATION, "0", 0, 30 * DAY, NULL,
      "when the database is down, serve answers this old (0: never, answer a temporary error)"},
 
-    SERVER_SETTINGS("lookupd", "unix:/var/spool/postfix/private/modo-lookupd"),
+    SERVER_SETTINGS("lookupd", "unix:/var/spool/postfix/private/modo-lookupd", "10000"),
     {"lookupd", "map_domains", CONF_STRING, "domains", 0, 0, NULL,
      "socketmap name of the virtual_mailbox_domains map"},
     {"lookupd", "map_domain_aliases", CONF_STRING, "domain-aliases", 0, 0, NULL,
@@ -152,7 +152,7 @@ static const struct conf_setting conf_table[] = {
      "cleanup logs: days of message history (maillog_maillog) kept"},
     {"admin", "inactive_account_threshold", CONF_INT, "30", 1, 100000, NULL,
      "cleanup inactive-accounts: days without a login"},
-    SERVER_SETTINGS("policyd", "inet:127.0.0.1:9999"),
+    SERVER_SETTINGS("policyd", "inet:127.0.0.1:9999", "10000"),
     {"policyd", "send_as", CONF_STRING, "*", 0, 0, NULL,
      "policy contexts (policy_context values; \"default\" = none given; * = all) where an"
      " authenticated client must own the envelope sender"},
@@ -189,7 +189,8 @@ static const struct conf_setting conf_table[] = {
      "DEFER_IF_PERMIT Temporary failure, retry later", 0, 0, NULL,
      "the reply when a check cannot be made (database down, or Redis with redis_failure ="
      " closed)"},
-    SERVER_SETTINGS("dictd", "unix:/run/modo/dictd.sock"),
+    /* a dict line may be 64 KiB (Dovecot's DICT_CLIENT_MAX_LINE_LENGTH) */
+    SERVER_SETTINGS("dictd", "unix:/run/modo/dictd.sock", "65537"),
     {"dictd", "last_login_flush", CONF_DURATION, "2s", 100, 60 * SEC, NULL,
      "last-login times are written at most this long after the login (one write per user"
      " per period) and at stop"},

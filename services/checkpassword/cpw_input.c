@@ -56,6 +56,7 @@ int cpw_parse_fields(char *s, struct cpw_fields *f, const char **error_r)
             return -1;
         }
         *eq = '\0';
+        eq[1 + dict_unescape(eq + 1, strlen(eq + 1))] = '\0';
         f->names[f->n] = s;
         f->values[f->n++] = eq + 1;
         if (tab == NULL)

@@ -22,7 +22,8 @@ struct cpw_input {
  */
 int cpw_parse_input(const char *buf, size_t len, struct cpw_input *in, const char **error_r);
 
-/* The fields of an answer: "name=value" separated by TAB (auth.h, AUTH_FIELDS). */
+/* The fields of an answer: "name=value" separated by TAB, values \001-escaped (auth.h,
+ * AUTH_FIELDS). */
 #define CPW_MAX_FIELDS 16
 struct cpw_fields {
     size_t n;

@@ -332,9 +332,14 @@ static void cmd_lookup(struct server_conn *conn, struct dconn *dc, const struct 
     {
         struct pending *p = pending_new(conn, K_PASSDB);
         struct strbuf msg = STRBUF_INIT;
-        if (rc < 0)
-            strbuf_printf(&msg, "%s: %.200s", err, key);
-        else if (strncmp(key, dd.last_login_key, strlen(dd.last_login_key)) == 0) {
+        if (rc < 0) {
+            /* a user name no account can have (Dovecot does not escape %u): unknown */
+            if (log_debug_enabled())
+                log_debug("lookup %.200s: %s: not found", key, err);
+            reply1(p, A_NOTFOUND, 'N', NULL);
+            return;
+        }
+        if (strncmp(key, dd.last_login_key, strlen(dd.last_login_key)) == 0) {
             /* written, never read back through the dict */
             reply1(p, A_NOTFOUND, 'N', NULL);
             return;
