@@ -215,9 +215,16 @@ static void stats_request(struct evhttp_request *req, void *arg)
     size_t len;
     char *text;
 
+    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+
     (void)arg;
     if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
         evhttp_send_error(req, 405, "only GET");
+        return;
+    }
+    if (path != NULL && strcmp(path, "/") != 0 && strcmp(path, "/metrics") != 0) {
+        if (d.ops->http == NULL || d.ops->http(req, path) == 0)
+            evhttp_send_error(req, 404, "no such path (the counters are at /metrics)");
         return;
     }
     refresh_deps();

@@ -22,6 +22,7 @@
 
 struct cache;
 struct conf;
+struct evhttp_request;
 struct event_base;
 struct metrics_def;
 struct server_protocol;
@@ -55,6 +56,12 @@ struct daemon_ops {
     void (*drain)(void);
     /* At stop, after the store answered what was in flight (optional). */
     void (*stop)(void);
+    /*
+     * The daemon's own paths on its HTTP endpoint ([section] stats_listen, which serves
+     * /metrics): 1 if path is the daemon's (it replies, now or later, with
+     * evhttp_send_reply), 0 for 404 (optional).
+     */
+    int (*http)(struct evhttp_request *req, const char *path);
 };
 
 /* Run the daemon; returns main()'s exit status. */
