@@ -9,6 +9,11 @@
  *           -c CONNECTIONS -n REQUESTS -k KEYFILE
  *
  * Policy keys are "login sender recipient" lines (an RCPT request of Postfix 3.7).
+ * dict: Dovecot's dict proxy protocol (H3 handshake once per connection); keys are dict
+ * keys, sent as "L<key>\t<user>" with the last path element as the user; O and N are
+ * answers. auth: Dovecot's auth-client protocol on its auth-client socket (VERSION, CPID,
+ * then the server's handshake up to DONE); keys are "user password" lines sent as
+ * AUTH PLAIN for service imap; OK counts as success, anything else as an error.
  * -R: the server closes after each reply (as Modoboa's policy daemon does): a new
  * connection for every request, its cost counted in the request's time.
  */
@@ -31,7 +36,7 @@
 #define MAX_CONNS 1024
 #define BUF 131072
 
-enum proto { P_SOCKETMAP, P_TCP, P_POLICY };
+enum proto { P_SOCKETMAP, P_TCP, P_POLICY, P_DICT, P_AUTH };
 
 struct conn {
     int fd;
@@ -99,11 +104,13 @@ static size_t reply_len(const char *buf, size_t len, enum proto proto, int *ok_r
         *ok_r = len >= 7 && strncasecmp(buf, "action=", 7) == 0;
         return (size_t)(end - buf) + 2;
     }
-    if (proto == P_TCP) {
+    if (proto == P_TCP || proto == P_DICT || proto == P_AUTH) {
         const char *nl = memchr(buf, '\n', len);
         if (nl == NULL)
             return 0;
-        *ok_r = buf[0] == '2' || buf[0] == '5';
+        *ok_r = proto == P_TCP    ? buf[0] == '2' || buf[0] == '5'
+                : proto == P_DICT ? buf[0] == 'O' || buf[0] == 'N'
+                                  : len >= 3 && memcmp(buf, "OK\t", 3) == 0;
         return (size_t)(nl - buf) + 1;
     } else {
         size_t i = 0, n = 0;
@@ -134,6 +141,33 @@ static int send_request(struct conn *c, enum proto proto, const char *map, const
             "ccert_fingerprint=\nccert_pubkey_fingerprint=\nencryption_protocol=\n"
             "encryption_cipher=\nencryption_keysize=0\npolicy_context=\n\n",
             sender, rcpt, login);
+    } else if (proto == P_DICT) {
+        const char *slash = strrchr(k, '/');
+        c->outlen = (size_t)snprintf(c->out, sizeof(c->out), "L%s\t%s\n", k,
+                                     slash ? slash + 1 : "");
+    } else if (proto == P_AUTH) {
+        static const char b64[] =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        static unsigned id;
+        char user[320] = "", pass[320] = "", raw[700], enc[1000];
+        size_t rlen, i, o = 0;
+        sscanf(k, "%319s %319s", user, pass);
+        rlen = (size_t)snprintf(raw, sizeof(raw), "%c%s%c%s", 0, user, 0, pass);
+        for (i = 0; i < rlen; i += 3) {
+            unsigned v = (unsigned char)raw[i] << 16;
+            if (i + 1 < rlen)
+                v |= (unsigned char)raw[i + 1] << 8;
+            if (i + 2 < rlen)
+                v |= (unsigned char)raw[i + 2];
+            enc[o++] = b64[(v >> 18) & 63];
+            enc[o++] = b64[(v >> 12) & 63];
+            enc[o++] = i + 1 < rlen ? b64[(v >> 6) & 63] : '=';
+            enc[o++] = i + 2 < rlen ? b64[v & 63] : '=';
+        }
+        enc[o] = '\0';
+        c->outlen = (size_t)snprintf(c->out, sizeof(c->out),
+                                     "AUTH\t%u\tPLAIN\tservice=imap\tnologin\tresp=%s\n", ++id,
+                                     enc);
     } else if (proto == P_TCP)
         c->outlen = (size_t)snprintf(c->out, sizeof(c->out), "get %s\n", k);
     else
@@ -142,6 +176,32 @@ static int send_request(struct conn *c, enum proto proto, const char *map, const
     c->sent_at = c->conn_at > 0 ? c->conn_at : now_us();
     c->conn_at = 0;
     return write(c->fd, c->out, c->outlen) == (ssize_t)c->outlen ? 0 : -1;
+}
+
+/* The protocol's opening, before any request: dict H3; auth VERSION/CPID up to DONE. */
+static int handshake(int fd, enum proto proto)
+{
+    char buf[8192], msg[64];
+    size_t got = 0;
+    int len;
+
+    if (proto == P_DICT)
+        return write(fd, "H3\t2\t0\t\tauth\n", 13) == 13 ? 0 : -1;
+    if (proto != P_AUTH)
+        return 0;
+    len = snprintf(msg, sizeof(msg), "VERSION\t1\t2\nCPID\t%d\n", (int)getpid());
+    if (write(fd, msg, (size_t)len) != len)
+        return -1;
+    while (got < sizeof(buf) - 1) {
+        ssize_t n = read(fd, buf + got, sizeof(buf) - 1 - got);
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+        buf[got] = '\0';
+        if (strstr(buf, "\nDONE\n") != NULL)
+            return 0;
+    }
+    return -1;
 }
 
 int main(int argc, char **argv)
@@ -171,11 +231,15 @@ int main(int argc, char **argv)
         }
     }
     if (addr == NULL || keyfile == NULL || nconns < 1 || nconns > MAX_CONNS || total < 1) {
-        fprintf(stderr, "usage: loadgen -a ADDR -P socketmap|tcp|policy [-m MAP] [-R] -c N -n TOTAL"
+        fprintf(stderr, "usage: loadgen -a ADDR -P socketmap|tcp|policy|dict|auth [-m MAP] [-R] -c N -n TOTAL"
                         " -k KEYS\n");
         return 2;
     }
-    tcp = strcmp(proto, "tcp") == 0 ? P_TCP : strcmp(proto, "policy") == 0 ? P_POLICY : P_SOCKETMAP;
+    tcp = strcmp(proto, "tcp") == 0      ? P_TCP
+          : strcmp(proto, "policy") == 0 ? P_POLICY
+          : strcmp(proto, "dict") == 0   ? P_DICT
+          : strcmp(proto, "auth") == 0   ? P_AUTH
+                                         : P_SOCKETMAP;
     fp = fopen(keyfile, "r");
     if (fp == NULL) {
         perror(keyfile);
@@ -200,6 +264,10 @@ int main(int argc, char **argv)
         conns[i].fd = open_conn(addr);
         if (conns[i].fd < 0) {
             fprintf(stderr, "loadgen: cannot connect to %s: %s\n", addr, strerror(errno));
+            return 1;
+        }
+        if (handshake(conns[i].fd, tcp) < 0) {
+            fprintf(stderr, "loadgen: handshake with %s failed\n", addr);
             return 1;
         }
         {

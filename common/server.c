@@ -608,6 +608,27 @@ static void conn_process(struct server_conn *c)
     conn_write_now(c);
 }
 
+/*
+ * One read() into the input buffer (evbuffer_read asks the kernel first how much there is,
+ * one more system call for every request on a busy connection).
+ */
+static int conn_read(struct server_conn *c)
+{
+    struct evbuffer_iovec v;
+    ssize_t n;
+
+    if (evbuffer_reserve_space(c->in, 16384, &v, 1) < 1) {
+        errno = ENOMEM;
+        return -1;
+    }
+    n = read(c->fd, v.iov_base, v.iov_len);
+    if (n > 0) {
+        v.iov_len = (size_t)n;
+        evbuffer_commit_space(c->in, &v, 1);
+    }
+    return (int)n;
+}
+
 static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 {
     struct server_conn *c = arg;
@@ -623,7 +644,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
         conn_free(c);
         return;
     }
-    n = evbuffer_read(c->in, c->fd, 65536);
+    n = conn_read(c);
     if (n < 0 && retriable_errno())
         return;
     if (n < 0) {
@@ -764,7 +785,7 @@ void server_shutdown(struct server *srv)
         struct server_conn *next = LIST_NEXT(c, entry);
         int n = 1;
         while (!c->eof && !c->closing && !c->paused &&
-               (n = evbuffer_read(c->in, c->fd, 65536)) > 0)
+               (n = conn_read(c)) > 0)
             ;
         if (n == 0)
             c->eof = true;

@@ -20,19 +20,27 @@
  * Rules and fields are modo-dictd's (auth.h): the same code answers both ways. A hard
  * deadline ([checkpassword] timeout) ends a run stuck on a dependency with 111; every
  * failure that is not the user's is 111, never 1. See modo-checkpassword(8).
+ *
+ * Built twice: modo-checkpassword links no database client library (what is loaded at
+ * each exec is what a login costs), and when no modo-dictd answers it runs
+ * modo-checkpassword-db (CPW_DIRECT: this file with the store) on the same input.
  */
+#include "config.h"
+
 #include "auth.h"
 #include "conf.h"
 #include "cpw_input.h"
-#include "daemon.h"
 #include "dict_proto.h"
 #include "log.h"
 #include "password.h"
-#include "store.h"
 #include "strbuf.h"
+#ifdef CPW_DIRECT
+#include "store.h"
+#include <event2/event.h>
+#endif
 
 #include <errno.h>
-#include <event2/event.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -68,6 +76,56 @@ static void set_deadline(long long ms)
     setitimer(ITIMER_REAL, &it, NULL);
 }
 
+#ifdef CPW_DIRECT
+struct direct {
+    const struct auth_settings *auth;
+    const struct auth_key *key;
+    struct strbuf *value;
+    int rc;
+    char *error;
+};
+
+static void direct_done(const struct store_answer *ans, void *arg)
+{
+    struct direct *d = arg;
+
+    d->rc = auth_answer(d->auth, d->key, ans, d->value);
+    if (d->rc < 0)
+        d->error = xstrdup(ans->error ? ans->error : "database error");
+}
+
+/* No modo-dictd: ask the database with the same question and the same rules. */
+static enum result ask_database(const struct conf *conf, const struct auth_settings *auth,
+                                const struct auth_key *k, struct strbuf *value)
+{
+    struct event_base *base = event_base_new();
+    struct direct d = {auth, k, value, -1, NULL};
+    struct store *store;
+    char *err = NULL;
+    const char *args[1] = {k->user};
+
+    if (base == NULL) {
+        log_error("cannot create an event loop");
+        return R_FAIL;
+    }
+    store = store_open_flags(base, conf, 0, &err);
+    if (store == NULL) {
+        log_error("%s", err);
+        free(err);
+        event_base_free(base);
+        return R_FAIL;
+    }
+    store_ask_wait(store, auth_question(k->kind), args, direct_done, &d);
+    store_close(&store);
+    event_base_free(base);
+    if (d.rc < 0) {
+        log_error("database: %s", d.error);
+        free(d.error);
+        return R_FAIL;
+    }
+    return d.rc > 0 ? R_FOUND : R_NOTFOUND;
+}
+#else
 /* The unix socket modo-dictd listens on. */
 static const char *dictd_socket(const struct conf *conf, char *buf, size_t len)
 {
@@ -158,54 +216,42 @@ static enum result ask_dictd(const char *path, const char *key, const char *user
     }
 }
 
-struct direct {
-    const struct auth_settings *auth;
-    const struct auth_key *key;
-    struct strbuf *value;
-    int rc;
-    char *error;
-};
-
-static void direct_done(const struct store_answer *ans, void *arg)
+/*
+ * No modo-dictd: modo-checkpassword-db (next to this program, or in the package's
+ * libexec directory) asks the database, with the same input on a new fd 3.
+ */
+static int run_direct(char **argv, const char *input, size_t len)
 {
-    struct direct *d = arg;
+    char self[PATH_MAX], path[PATH_MAX + 32];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    int fds[2];
 
-    d->rc = auth_answer(d->auth, d->key, ans, d->value);
-    if (d->rc < 0)
-        d->error = xstrdup(ans->error ? ans->error : "database error");
+    if (pipe(fds) < 0 || write(fds[1], input, len) != (ssize_t)len) {
+        log_error("cannot pass the input on: %s", strerror(errno));
+        return EXIT_TEMPFAIL;
+    }
+    close(fds[1]);
+    if (fds[0] != 3) {
+        if (dup2(fds[0], 3) < 0)
+            return EXIT_TEMPFAIL;
+        close(fds[0]);
+    }
+    argv[0] = path;
+    if (n > 0) {
+        char *slash;
+        self[n] = '\0';
+        slash = strrchr(self, '/');
+        if (slash != NULL) {
+            snprintf(path, sizeof(path), "%.*s/modo-checkpassword-db", (int)(slash - self), self);
+            execv(path, argv);
+        }
+    }
+    snprintf(path, sizeof(path), "%s/modo-checkpassword-db", MODO_PKGLIBEXECDIR);
+    execv(path, argv);
+    log_error("no modo-dictd answers and %s cannot run: %s", path, strerror(errno));
+    return EXIT_TEMPFAIL;
 }
-
-/* No modo-dictd: ask the database with the same question and the same rules. */
-static enum result ask_database(const struct conf *conf, const struct auth_settings *auth,
-                                const struct auth_key *k, struct strbuf *value)
-{
-    struct event_base *base = event_base_new();
-    struct direct d = {auth, k, value, -1, NULL};
-    struct store *store;
-    char *err = NULL;
-    const char *args[1] = {k->user};
-
-    if (base == NULL) {
-        log_error("cannot create an event loop");
-        return R_FAIL;
-    }
-    store = store_open_flags(base, conf, 0, &err);
-    if (store == NULL) {
-        log_error("%s", err);
-        free(err);
-        event_base_free(base);
-        return R_FAIL;
-    }
-    store_ask_wait(store, auth_question(k->kind), args, direct_done, &d);
-    store_close(&store);
-    event_base_free(base);
-    if (d.rc < 0) {
-        log_error("database: %s", d.error);
-        free(d.error);
-        return R_FAIL;
-    }
-    return d.rc > 0 ? R_FOUND : R_NOTFOUND;
-}
+#endif
 
 static void usage(FILE *fp)
 {
@@ -241,7 +287,9 @@ int main(int argc, char **argv)
     size_t got = 0;
     struct cpw_input in;
     struct cpw_fields f;
+#ifdef CPW_DIRECT
     struct auth_settings auth;
+#endif
     struct auth_key k;
     struct strbuf key = STRBUF_INIT, value = STRBUF_INIT, extra = STRBUF_INIT;
     struct conf *conf;
@@ -261,7 +309,7 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         } else if (strcmp(argv[i], "-V") == 0 || strcmp(argv[i], "--version") == 0) {
-            daemon_print_version("modo-checkpassword");
+            printf("modo-checkpassword (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
             return 0;
         } else if (strcmp(argv[i], "--") == 0) {
             i++;
@@ -283,10 +331,6 @@ int main(int argc, char **argv)
     if (strcmp(conf_str(conf, "checkpassword", "log"), "syslog") == 0)
         log_open("modo-checkpassword", LOG_TARGET_SYSLOG);
     set_deadline(conf_ms(conf, "checkpassword", "timeout"));
-    if (auth_settings_load(&auth, conf, &err) < 0) {
-        log_error("%s", err);
-        return EXIT_TEMPFAIL;
-    }
 
     /* fd 3: Dovecot writes, then closes */
     for (;;) {
@@ -329,9 +373,20 @@ int main(int argc, char **argv)
         return lookup ? 3 : 1; /* a name no account can have: unknown (Dovecot logs it) */
     }
 
+#ifdef CPW_DIRECT
+    (void)sockbuf;
+    if (auth_settings_load(&auth, conf, &err) < 0) {
+        log_error("%s", err);
+        return EXIT_TEMPFAIL;
+    }
+    res = ask_database(conf, &auth, &k, &value);
+#else
     res = ask_dictd(dictd_socket(conf, sockbuf, sizeof(sockbuf)), key.data, k.user, &value);
-    if (res == R_NO_DAEMON)
-        res = ask_database(conf, &auth, &k, &value);
+    if (res == R_NO_DAEMON) {
+        conf_free(&conf);
+        return run_direct(argv, buf, got);
+    }
+#endif
     if (res == R_FAIL)
         return EXIT_TEMPFAIL;
     if (res == R_NOTFOUND)
