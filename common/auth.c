@@ -151,18 +151,23 @@ void auth_home(struct strbuf *out, const char *tmpl, const char *user)
 
 void auth_json_string(struct strbuf *out, const char *s)
 {
+    const char *run = s; /* [run, s) is copied as it is */
+
     strbuf_putc(out, '"');
     for (; *s != '\0'; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
+        if (c != '"' && c != '\\' && c >= 0x20)
+            continue;
+        strbuf_append(out, run, (size_t)(s - run));
+        if (c < 0x20)
+            strbuf_printf(out, "\\u%04x", c);
+        else {
             strbuf_putc(out, '\\');
             strbuf_putc(out, (char)c);
-        } else if (c < 0x20) {
-            strbuf_printf(out, "\\u%04x", c);
-        } else {
-            strbuf_putc(out, (char)c);
         }
+        run = s + 1;
     }
+    strbuf_append(out, run, (size_t)(s - run));
     strbuf_putc(out, '"');
 }
 

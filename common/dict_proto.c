@@ -21,25 +21,24 @@ void dict_cmd_free(struct dict_cmd *cmd)
 
 void dict_escape(struct strbuf *out, const char *s, size_t len)
 {
-    size_t i;
+    size_t i, run = 0; /* s[run..i) is copied as it is */
 
     for (i = 0; i < len; i++) {
-        char esc = 0;
+        char esc;
         switch (s[i]) {
         case '\001': esc = '1'; break;
         case '\t': esc = 't'; break;
         case '\r': esc = 'r'; break;
         case '\n': esc = 'n'; break;
         case '\0': esc = '0'; break;
-        default: break;
+        default: continue;
         }
-        if (esc) {
-            strbuf_putc(out, '\001');
-            strbuf_putc(out, esc);
-        } else {
-            strbuf_putc(out, s[i]);
-        }
+        strbuf_append(out, s + run, i - run);
+        strbuf_putc(out, '\001');
+        strbuf_putc(out, esc);
+        run = i + 1;
     }
+    strbuf_append(out, s + run, len - run);
 }
 
 size_t dict_unescape(char *s, size_t len)
