@@ -609,22 +609,23 @@ static void conn_process(struct server_conn *c)
 }
 
 /*
- * One read() into the input buffer (evbuffer_read asks the kernel first how much there is,
- * one more system call for every request on a busy connection).
+ * Read what the client sent. A connection whose buffer is empty (a client waiting for each
+ * answer, the common case) is read with one read() (evbuffer_read first asks the kernel how
+ * much there is: one more system call per request); a buffer that still holds unread
+ * requests (a pipelining client, or one paused for not reading its replies) is extended by
+ * evbuffer_read, whose chains are sized to what arrived, so the memory held stays bounded.
  */
 static int conn_read(struct server_conn *c)
 {
-    struct evbuffer_iovec v;
+    char buf[16384];
     ssize_t n;
 
-    if (evbuffer_reserve_space(c->in, 16384, &v, 1) < 1) {
+    if (evbuffer_get_length(c->in) > 0)
+        return evbuffer_read(c->in, c->fd, 65536);
+    n = read(c->fd, buf, sizeof(buf));
+    if (n > 0 && evbuffer_add(c->in, buf, (size_t)n) < 0) {
         errno = ENOMEM;
         return -1;
-    }
-    n = read(c->fd, v.iov_base, v.iov_len);
-    if (n > 0) {
-        v.iov_len = (size_t)n;
-        evbuffer_commit_space(c->in, &v, 1);
     }
     return (int)n;
 }
