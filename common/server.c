@@ -784,10 +784,8 @@ void server_shutdown(struct server *srv)
      */
     for (c = LIST_FIRST(&srv->conns); c != NULL;) {
         struct server_conn *next = LIST_NEXT(c, entry);
-        int n = 1;
-        while (!c->eof && !c->closing && !c->paused &&
-               (n = conn_read(c)) > 0)
-            ;
+        /* one read: a client that keeps sending must not keep the stop from stopping */
+        int n = c->eof || c->closing || c->paused ? 1 : conn_read(c);
         if (n == 0)
             c->eof = true;
         if (!c->closing && !c->paused && evbuffer_get_length(c->in) > 0)
