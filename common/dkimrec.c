@@ -3,6 +3,8 @@
  */
 #include "dkimrec.h"
 
+#include "b64.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,48 +41,6 @@ void dkim_record_zone(struct strbuf *out, const char *selector, const char *doma
 static bool is_ws(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* The base64 alphabet's value of c, or -1. */
-static int b64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* Decode base64 (no whitespace) into out (at least len*3/4 bytes); -1 if it is not base64. */
-static long b64_decode(const char *s, size_t len, unsigned char *out)
-{
-    size_t i, o = 0, pad = 0;
-    unsigned acc = 0;
-
-    if (len % 4 != 0)
-        return -1;
-    for (i = 0; i < len; i++) {
-        int v;
-        if (s[i] == '=') {
-            if (i < len - 2)
-                return -1;
-            pad++;
-            v = 0;
-        } else {
-            if (pad > 0 || (v = b64_value(s[i])) < 0)
-                return -1;
-        }
-        acc = (acc << 6) | (unsigned)v;
-        if (i % 4 == 3) {
-            out[o++] = (unsigned char)(acc >> 16);
-            out[o++] = (unsigned char)(acc >> 8);
-            out[o++] = (unsigned char)acc;
-            acc = 0;
-        }
-    }
-    return (long)(o - pad);
 }
 
 /* The length a DER SEQUENCE at d says it has (header included), or 0. */
@@ -215,8 +175,7 @@ int dkim_record_parse(const char *txt, size_t len, struct dkim_record *r, const 
     {
         char *key = malloc(pvlen + 1);
         unsigned char *der;
-        size_t i, n = 0;
-        long dl;
+        size_t i, n = 0, dl;
         if (key == NULL) {
             *error_r = "out of memory";
             return -1;
@@ -236,8 +195,7 @@ int dkim_record_parse(const char *txt, size_t len, struct dkim_record *r, const 
             dkim_record_free(r);
             return -1;
         }
-        dl = b64_decode(key, n, der);
-        if (dl < 0) {
+        if (b64_decode(key, n, der, n, &dl) < 0) {
             free(der);
             *error_r = n % 4 != 0 ? "the key is truncated (its base64 length is not a multiple"
                                     " of 4)"
@@ -245,7 +203,7 @@ int dkim_record_parse(const char *txt, size_t len, struct dkim_record *r, const 
             dkim_record_free(r);
             return -1;
         }
-        r->key_bytes = (size_t)dl;
+        r->key_bytes = dl;
         if (r->type == DKIM_KEY_ED25519) {
             if (dl != 32) {
                 free(der);
@@ -254,16 +212,16 @@ int dkim_record_parse(const char *txt, size_t len, struct dkim_record *r, const 
                 return -1;
             }
         } else {
-            size_t want = der_total(der, (size_t)dl);
+            size_t want = der_total(der, dl);
             if (want == 0) {
                 free(der);
                 *error_r = "the key is not a DER SubjectPublicKeyInfo";
                 dkim_record_free(r);
                 return -1;
             }
-            if (want != (size_t)dl) {
+            if (want != dl) {
                 free(der);
-                *error_r = want > (size_t)dl ? "the key is truncated (shorter than its DER"
+                *error_r = want > dl ? "the key is truncated (shorter than its DER"
                                                " length says)"
                                              : "the key has bytes after its DER structure";
                 dkim_record_free(r);

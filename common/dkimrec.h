@@ -2,7 +2,8 @@
  * dkimrec - DKIM public-key records (RFC 6376 §3.6.1, RFC 8301, RFC 8463): the value to
  * publish, the forms it is shown in, and a reader for served records.
  *
- * Pure functions, no I/O (modo-dkim generates keys and asks DNS; this is the text).
+ * Pure functions, no I/O (modo-dkim generates keys and asks DNS; this is the text); base64
+ * through b64.h (OpenSSL).
  *   value    "v=DKIM1; k=rsa; p=<SubjectPublicKeyInfo, base64>" or k=ed25519 with the raw
  *            32-byte key (RFC 8463)
  *   display  Modoboa's form: "<sel>._domainkey.<domain>. IN TXT (" then the string

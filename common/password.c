@@ -6,6 +6,8 @@
  */
 #include "password.h"
 
+#include "b64.h"
+
 #include <argon2.h>
 #include <crypt.h>
 #include <ctype.h>
@@ -88,38 +90,6 @@ const char *password_scheme_name(const char *spelling)
 }
 
 /* ---- encodings ---- */
-
-static int b64_decode(const char *in, size_t len, unsigned char *out, size_t outsz, size_t *n_r)
-{
-    unsigned char buf[512];
-    int n;
-
-    if (len == 0 || len % 4 != 0 || len / 4 * 3 > sizeof(buf))
-        return -1;
-    n = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)len);
-    if (n < 0)
-        return -1;
-    /* EVP_DecodeBlock counts the padding bytes as data */
-    if (in[len - 1] == '=')
-        n--;
-    if (in[len - 2] == '=')
-        n--;
-    if ((size_t)n > outsz)
-        return -1;
-    memcpy(out, buf, (size_t)n);
-    *n_r = (size_t)n;
-    return 0;
-}
-
-static void b64_encode(struct strbuf *out, const unsigned char *in, size_t len)
-{
-    size_t need = 4 * ((len + 2) / 3);
-
-    strbuf_reserve(out, need);
-    EVP_EncodeBlock((unsigned char *)out->data + out->len, in, (int)len);
-    out->len += need;
-    out->data[out->len] = '\0';
-}
 
 static int hex_decode(const char *in, size_t len, unsigned char *out, size_t outsz)
 {
