@@ -410,6 +410,12 @@ static bool reload(struct server *srv, bool announce)
 
 /* ---- start and stop ---- */
 
+static void first_answer(const struct store_answer *ans, void *arg)
+{
+    (void)ans;
+    (void)arg;
+}
+
 static void *worker_init(struct server *srv, struct event_base *base)
 {
     char *err = NULL;
@@ -423,6 +429,12 @@ static void *worker_init(struct server *srv, struct event_base *base)
         free(err);
         return NULL;
     }
+    /*
+     * Serve once the database has answered a first question (at most [database] deadline):
+     * a worker started under load, or restarted on a held socket, must not fail its first
+     * requests while its PostgreSQL connections are being made.
+     */
+    store_ask_wait(d.store, STORE_Q_GENERATION, NULL, first_answer, NULL);
     d.cache = cache_new(base, d.conf, d.store);
     if (d.ops->start != NULL && d.ops->start(base) < 0)
         return NULL;

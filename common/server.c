@@ -962,8 +962,9 @@ static int worker_main(struct server *srv, server_worker_init_cb *init)
         lcs[i].srv = srv;
         lcs[i].tag = srv->tags[i];
         srv->listeners[i] = evconnlistener_new(srv->base, on_accept, &lcs[i],
-                                               LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1,
-                                               srv->fds[i]);
+                                               LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
+                                                   LEV_OPT_DISABLED,
+                                               -1, srv->fds[i]);
         if (srv->listeners[i] == NULL)
             log_fatal("cannot listen: %s", strerror(errno));
         evconnlistener_set_error_cb(srv->listeners[i], on_accept_error);
@@ -977,6 +978,9 @@ static int worker_main(struct server *srv, server_worker_init_cb *init)
     srv->state = init(srv, srv->base);
     if (srv->state == NULL)
         return 1;
+    /* accept only once the daemon is ready (connections made meanwhile wait in the backlog) */
+    for (i = 0; i < srv->nfds && !srv->stopping; i++)
+        evconnlistener_enable(srv->listeners[i]);
     if (getpid() == srv->parent)
         sd_notify(0, "READY=1");
     event_base_dispatch(srv->base);
