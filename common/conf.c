@@ -652,3 +652,23 @@ void conf_print_reference(FILE *fp)
         fprintf(fp, ")\n#%s = %s\n", s->name, s->def);
     }
 }
+
+char *conf_listen_first(const struct conf *conf, const char *section, const char *prefix1,
+                        const char *prefix2)
+{
+    const char *p = conf_str(conf, section, "listen");
+
+    for (;;) {
+        size_t len;
+        const char *eq;
+        p += strspn(p, " ,\t");
+        if (*p == '\0')
+            return NULL;
+        len = strcspn(p, " ,\t");
+        eq = memchr(p, '=', len);
+        if (eq == NULL && ((prefix1 != NULL && len > strlen(prefix1) && strncmp(p, prefix1, strlen(prefix1)) == 0) ||
+            (prefix2 != NULL && len > strlen(prefix2) && strncmp(p, prefix2, strlen(prefix2)) == 0)))
+            return xstrndup(p, len);
+        p += len;
+    }
+}

@@ -52,6 +52,15 @@ bool conf_bool(const struct conf *conf, const char *section, const char *name);
 long long conf_ms(const struct conf *conf, const char *section, const char *name);
 /* Where the value came from: "default", or "file:line". */
 const char *conf_origin(const struct conf *conf, const char *section, const char *name);
+/*
+ * The first untagged endpoint of [section] listen (separated by spaces, tabs or commas, as
+ * the server reads it; TAG=ENDPOINT ones serve another protocol and are skipped) that
+ * starts with one of the prefixes given ("unix:", "inet:"), prefix included, malloc'd; NULL
+ * if there is none. For the programs that talk to a daemon (modoctl's fragments,
+ * modo-checkpassword).
+ */
+char *conf_listen_first(const struct conf *conf, const char *section, const char *prefix1,
+                        const char *prefix2);
 
 /* Does a setting ([section] name), or with name NULL any setting of [section], have a
  * different value in a and b? (A reload decides what to renew.) */

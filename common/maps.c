@@ -277,23 +277,11 @@ struct result_set {
     } *slots;
 };
 
-static uint32_t result_hash(const char *s, size_t len)
-{
-    uint32_t h = 2166136261u; /* FNV-1a */
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
-    }
-    return h;
-}
-
 /* Is it there already? If not, remember it at off (the caller appends it there). */
 static bool result_seen(struct result_set *set, const struct strbuf *out, const char *s,
                         size_t len, size_t off)
 {
-    uint32_t h = result_hash(s, len);
+    uint32_t h = str_hash(s, len);
     size_t i = h & (set->cap - 1);
 
     while (set->slots[i].used) {

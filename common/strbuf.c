@@ -148,3 +148,15 @@ void strbuf_free(struct strbuf *sb)
     free(sb->data);
     strbuf_init(sb);
 }
+
+uint32_t str_hash(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 16777619u;
+    }
+    return h;
+}

@@ -8,6 +8,7 @@
 #define MODO_STRBUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct strbuf {
     char *data;
@@ -29,6 +30,8 @@ void strbuf_reset(struct strbuf *sb);
 int strbuf_read_file(struct strbuf *sb, const char *path);
 /* Hand the buffer to the caller (who frees it) and reset sb. */
 char *strbuf_steal(struct strbuf *sb);
+/* FNV-1a of len bytes (hash tables of names). */
+uint32_t str_hash(const char *s, size_t len);
 void strbuf_free(struct strbuf *sb);
 
 /* xmalloc family: abort cleanly on allocation failure. */

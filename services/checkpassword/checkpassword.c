@@ -138,27 +138,18 @@ static enum result ask_database(const struct conf *conf, const struct auth_setti
     return d.rc > 0 ? R_FOUND : R_NOTFOUND;
 }
 #else
-/* The unix socket modo-dictd listens on. */
-static const char *dictd_socket(const struct conf *conf, char *buf, size_t len)
+/* The unix socket modo-dictd listens on (malloc'd), or NULL. */
+static char *dictd_socket(const struct conf *conf)
 {
     const char *s = conf_str(conf, "checkpassword", "dictd_socket");
-    const char *p;
+    char *ep;
 
     if (s[0] != '\0')
-        return s;
-    /* the first unix: endpoint of [dictd] listen (entries may carry TAG=) */
-    for (p = conf_str(conf, "dictd", "listen"); *p != '\0';) {
-        size_t n = strcspn(p, " \t");
-        const char *u = memmem(p, n, "unix:", 5);
-        if (u != NULL && (u == p || u[-1] == '=') && (size_t)(p + n - u - 5) < len) {
-            memcpy(buf, u + 5, (size_t)(p + n - u - 5));
-            buf[p + n - u - 5] = '\0';
-            return buf;
-        }
-        p += n;
-        p += strspn(p, " \t");
-    }
-    return NULL;
+        return xstrdup(s);
+    ep = conf_listen_first(conf, "dictd", "unix:", NULL);
+    if (ep != NULL)
+        memmove(ep, ep + 5, strlen(ep + 5) + 1);
+    return ep;
 }
 
 /* Ask modo-dictd; R_NO_DAEMON when nothing listens (then the database is asked). */
@@ -294,7 +285,7 @@ int main(int argc, char **argv)
     const char *conf_path = MODO_SYSCONFDIR "/modo/modo.conf";
     const char *service, *authorized = getenv("AUTHORIZED"), *master_user;
     bool master = false, lookup, credentials;
-    char buf[CPW_MAX_INPUT + 1], sockbuf[256], *err = NULL;
+    char buf[CPW_MAX_INPUT + 1], *err = NULL;
     const char *perr;
     size_t got = 0;
     struct cpw_input in;
@@ -386,14 +377,15 @@ int main(int argc, char **argv)
     }
 
 #ifdef CPW_DIRECT
-    (void)sockbuf;
     if (auth_settings_load(&auth, conf, &err) < 0) {
         log_error("%s", err);
         return EXIT_TEMPFAIL;
     }
     res = ask_database(conf, &auth, &k, &value);
 #else
-    res = ask_dictd(dictd_socket(conf, sockbuf, sizeof(sockbuf)), key.data, k.user, &value);
+    char *sock = dictd_socket(conf);
+    res = ask_dictd(sock, key.data, k.user, &value);
+    free(sock);
     if (res == R_NO_DAEMON) {
         conf_free(&conf);
         return run_direct(argv, buf, got);

@@ -21,11 +21,7 @@
 
 static unsigned bucket_of(const char *user)
 {
-    unsigned h = 2166136261u;
-
-    for (; *user != '\0'; user++)
-        h = (h ^ (unsigned char)*user) * 16777619u;
-    return h % LAST_LOGIN_BUCKETS;
+    return str_hash(user, strlen(user)) % LAST_LOGIN_BUCKETS;
 }
 
 static void flush_schedule(void);

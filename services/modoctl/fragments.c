@@ -33,29 +33,19 @@
 /* The endpoint Postfix should use for a daemon's first unix or inet listener, or NULL. */
 static char *endpoint(const struct conf *conf, const char *section)
 {
-    const char *p = conf_str(conf, section, "listen");
     static const char spool[] = "/var/spool/postfix/";
+    char *ep = conf_listen_first(conf, section, "unix:", "inet:"), *out;
+    struct strbuf sb = STRBUF_INIT;
 
-    while (*p) {
-        size_t len;
-        p += strspn(p, " \t");
-        len = strcspn(p, " \t");
-        if (len > 5 && strncmp(p, "unix:", 5) == 0) {
-            char *path = xstrndup(p + 5, len - 5), *out;
-            struct strbuf sb = STRBUF_INIT;
-            /* Postfix daemons run in the queue directory, often chrooted to it */
-            strbuf_printf(&sb, "unix:%s",
-                          strncmp(path, spool, sizeof(spool) - 1) == 0 ? path + sizeof(spool) - 1
-                                                                       : path);
-            free(path);
-            out = strbuf_steal(&sb);
-            return out;
-        }
-        if (len > 5 && strncmp(p, "inet:", 5) == 0)
-            return xstrndup(p, len);
-        p += len;
-    }
-    return NULL;
+    if (ep == NULL || strncmp(ep, "unix:", 5) != 0)
+        return ep;
+    /* Postfix daemons run in the queue directory, often chrooted to it */
+    strbuf_printf(&sb, "unix:%s",
+                  strncmp(ep + 5, spool, sizeof(spool) - 1) == 0 ? ep + 5 + sizeof(spool) - 1
+                                                                  : ep + 5);
+    free(ep);
+    out = strbuf_steal(&sb);
+    return out;
 }
 
 static char *lookupd_endpoint(const struct conf *conf)
