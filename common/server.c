@@ -63,11 +63,13 @@ struct server_conn {
     STAILQ_HEAD(, server_reply) replies; /* in request order */
     void *data;
     bool closing; /* close once the queued replies are written */
-    bool paused;  /* too many replies outstanding: requests are left unread */
+    bool paused;  /* too many replies outstanding, or its turn used: requests left unread */
+    bool stopped; /* the protocol stopped at server_conn_take's word */
+    unsigned turn; /* requests taken in this turn of the event loop */
     bool eof;     /* the client has sent everything (EOF or shutdown(SHUT_WR)) */
     size_t npending; /* replies reserved and not yet in the output buffer */
     struct event *req_ev; /* request_timeout: armed while a request is incomplete */
-    struct event *resume_ev; /* no longer overloaded: process the unread requests */
+    struct event *resume_ev; /* the next turn: process the unread requests */
 };
 
 struct server {
@@ -440,9 +442,42 @@ static void conn_process(struct server_conn *c);
 
 static void conn_resume(evutil_socket_t fd, short what, void *arg)
 {
+    struct server_conn *c = arg;
+    struct timeval idle = ms_tv(c->server->idle_ms);
+
     (void)fd;
     (void)what;
-    conn_process(arg);
+    if (!c->paused || c->closing || conn_overloaded(c, true))
+        return; /* the replies written will resume it */
+    c->paused = false;
+    if (!c->eof)
+        event_add(c->rev, &idle);
+    conn_process(c);
+}
+
+/*
+ * Process the requests left unread on the event loop's next turn, after the other clients'
+ * events: never from inside a reply, and never in the same turn (libevent runs an event
+ * activated from a callback before it polls again, so a client whose replies the kernel
+ * keeps absorbing would be served on and on while the others wait).
+ */
+static void conn_schedule_resume(struct server_conn *c)
+{
+    static const struct timeval now = {0, 0};
+
+    if (c->resume_ev == NULL)
+        c->resume_ev = evtimer_new(c->server->base, conn_resume, c);
+    evtimer_add(c->resume_ev, &now);
+}
+
+bool server_conn_take(struct server_conn *c)
+{
+    if (c->closing || c->turn >= SERVER_TURN_REQUESTS || conn_overloaded(c, false)) {
+        c->stopped = true;
+        return false;
+    }
+    c->turn++;
+    return true;
 }
 
 /* Write what is queued; wait for writability only if the socket is full. False if c is gone. */
@@ -468,16 +503,8 @@ static bool conn_write_now(struct server_conn *c)
     }
     if (!maybe_close(c))
         return false;
-    if (c->paused && !c->in_read && !c->closing && !conn_overloaded(c, true)) {
-        struct timeval idle = ms_tv(c->server->idle_ms);
-        c->paused = false;
-        if (!c->eof)
-            event_add(c->rev, &idle);
-        /* the requests left unread meanwhile, from the loop (not from inside a reply) */
-        if (c->resume_ev == NULL)
-            c->resume_ev = event_new(c->server->base, -1, 0, conn_resume, c);
-        event_active(c->resume_ev, EV_TIMEOUT, 0);
-    }
+    if (c->paused && !c->in_read && !c->closing && !conn_overloaded(c, true))
+        conn_schedule_resume(c);
     return true;
 }
 
@@ -548,33 +575,43 @@ static void request_expired(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Hand the buffered bytes to the protocol until it needs more, the connection closes or
- * too many replies are outstanding (then reading stops until the client catches up).
+ * Hand the buffered bytes to the protocol until it needs more, the connection closes, too
+ * many replies are outstanding (then reading stops until the client catches up) or the
+ * client has had its turn (SERVER_TURN_REQUESTS: the rest waits for the loop's next turn, so
+ * one pipelining client cannot hold the others back).
  */
 static void conn_process(struct server_conn *c)
 {
     struct server *srv = c->server;
+    bool need_more = false;
 
     c->in_read = true;
+    c->turn = 0;
     while (!c->closing && evbuffer_get_length(c->in) > 0) {
         size_t len;
         const char *data;
         long used;
 
-        if (conn_overloaded(c, false)) {
+        if (conn_overloaded(c, false) || c->turn >= SERVER_TURN_REQUESTS) {
             c->paused = true;
             event_del(c->rev);
+            if (!conn_overloaded(c, false))
+                conn_schedule_resume(c); /* its turn is over: the next one */
             break;
         }
         len = evbuffer_get_length(c->in);
         data = (const char *)evbuffer_pullup(c->in, -1);
+        c->stopped = false;
         used = srv->proto->on_data(c, data, len);
         if (used < 0) {
             c->closing = true;
             break;
         }
         evbuffer_drain(c->in, (size_t)used);
+        if (c->stopped)
+            continue; /* at server_conn_take's word: paused above */
         if (used == 0) {
+            need_more = true;
             /* one rule whatever the reads: max_request bytes without a complete request */
             if (len > srv->max_request) {
                 log_warning("%s: request larger than max_request (%zu bytes): disconnecting",
@@ -595,7 +632,7 @@ static void conn_process(struct server_conn *c)
         evbuffer_drain(c->in, evbuffer_get_length(c->in));
     }
     /* request_timeout runs from the first byte of a request until the request is whole */
-    if (evbuffer_get_length(c->in) > 0 && !c->paused && !c->closing) {
+    if (need_more && !c->paused && !c->closing) {
         if (c->req_ev == NULL) {
             struct timeval tv = ms_tv(srv->request_ms);
             c->req_ev = evtimer_new(srv->base, request_expired, c);

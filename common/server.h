@@ -33,9 +33,9 @@ struct server_reply;
 
 struct server_protocol {
     /*
-     * Bytes are waiting: frame and handle as many complete requests as there
-     * are; return how many bytes were consumed, or -1 to close the connection
-     * (after flushing replies already queued).
+     * Bytes are waiting: frame and handle complete requests, asking server_conn_take before
+     * each one, until it says no or none is left; return how many bytes were consumed, or
+     * -1 to close the connection (after flushing replies already queued).
      */
     long (*on_data)(struct server_conn *conn, const char *data, size_t len);
     /* The connection is going away (optional). */
@@ -88,6 +88,14 @@ void *server_state(struct server *server);
 struct event_base *server_base(struct server *server);
 
 /* Per-connection user data. */
+/* Requests one client may have handled in one turn of the event loop. */
+#define SERVER_TURN_REQUESTS 32
+/*
+ * May the protocol handle one more request now? No when the client has had its turn, has
+ * too many replies outstanding or unread, or is closing: the protocol then returns what it
+ * consumed so far, and the rest is handed to it again later.
+ */
+bool server_conn_take(struct server_conn *conn);
 void server_conn_set_data(struct server_conn *conn, void *data);
 void *server_conn_data(struct server_conn *conn);
 struct server *server_conn_server(struct server_conn *conn);

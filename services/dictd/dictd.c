@@ -365,8 +365,11 @@ static long dictd_data(struct server_conn *conn, const char *data, size_t len)
     for (;;) {
         const char *err = NULL;
         size_t used = 0;
-        enum codec_status st = dict_decode(data + pos, len - pos, DICT_MAX_LINE, &cmd, &used, &err);
+        enum codec_status st;
 
+        if (pos == len || !server_conn_take(conn))
+            break;
+        st = dict_decode(data + pos, len - pos, DICT_MAX_LINE, &cmd, &used, &err);
         if (st == CODEC_NEED_MORE)
             break;
         if (st != CODEC_OK) {

@@ -114,9 +114,13 @@ static long socketmap_data(struct server_conn *conn, const char *data, size_t le
     for (;;) {
         const char *payload, *name, *key, *err;
         size_t plen, nlen, klen, used;
-        enum codec_status st = netstring_decode(data + pos, len - pos, ld.max_request,
-                                                &payload, &plen, &used, &err);
+        enum codec_status st;
         int kind;
+
+        if (pos == len || !server_conn_take(conn))
+            return (long)pos;
+        st = netstring_decode(data + pos, len - pos, ld.max_request, &payload, &plen, &used,
+                              &err);
 
         if (st == CODEC_NEED_MORE)
             return (long)pos;
@@ -164,9 +168,13 @@ static long tcptable_data(struct server_conn *conn, enum map_kind kind, const ch
     for (;;) {
         const char *err;
         size_t used;
-        enum codec_status st =
-            tcptable_decode(data + pos, len - pos, ld.max_request, &key, &used, &err);
+        enum codec_status st;
 
+        if (pos == len || !server_conn_take(conn)) {
+            strbuf_free(&key);
+            return (long)pos;
+        }
+        st = tcptable_decode(data + pos, len - pos, ld.max_request, &key, &used, &err);
         if (st == CODEC_NEED_MORE) {
             strbuf_free(&key);
             return (long)pos;

@@ -396,11 +396,14 @@ static long policyd_data(struct server_conn *conn, const char *data, size_t len)
     size_t pos = 0, max = pd.max_request;
 
     for (;;) {
-        struct req *r = pd.spare ? pd.spare : req_new();
+        struct req *r;
         const char *err;
         size_t used;
         enum codec_status st;
 
+        if (pos == len || !server_conn_take(conn))
+            return (long)pos;
+        r = pd.spare ? pd.spare : req_new();
         pd.spare = NULL;
         st = policy_decode(data + pos, len - pos, max, &r->pr, &used, &err);
         if (st == CODEC_NEED_MORE) {

@@ -16,7 +16,9 @@ shell test compares. Timings are printed in milliseconds.
                                      then every reply read: "RSS-BEFORE RSS-HELD
                                      OTHER-REPLY REPLIES" (RSS of PID in kB)
   stall PORT MAP BIGKEY COUNT KEY    COUNT pipelined BIGKEY lookups on one connection,
-                                     then one KEY lookup on another: its latency (ms)
+                                     then one KEY lookup on another: "LATENCY TOTAL"
+                                     (ms; TOTAL: until the first client had all COUNT
+                                     replies, "never" if it did not)
   parallel PORT MAP KEY...           one connection per key, all at once: "ms:STATUS"
                                      per key, in order
   burst PORT MAP KEY1 KEY2 ROUNDS    ROUNDS times both keys in one write, both replies
@@ -38,6 +40,7 @@ shell test compares. Timings are printed in milliseconds.
   policy PORT TEXT                   send TEXT (\\r and \\n escapes) to a policy server:
                                      the reply, or "closed"
 """
+import os
 import socket
 import sys
 import threading
@@ -240,25 +243,43 @@ def cmd_converge(m, key, want, command, *ports):
 
 
 def cmd_stall(port, m, bigkey, count, key):
+    want = int(count)
     a = connect(port)
-    a.sendall(ns(f"{m} {bigkey}") * int(count))
-
-    def drain():  # a client that reads everything, slowly enough to keep the server busy
+    a.sendall(ns(f"{m} {bigkey}") * want)
+    t0 = time.time()
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a client that reads everything as fast as it can, in a process of its
+        got, buf, need = 0, b"", None  # own (a thread would share the GIL with the probe)
         try:
-            while a.recv(65536):
-                pass
+            while got < want:
+                data = a.recv(1 << 20)
+                if not data:
+                    break
+                buf += data
+                while True:  # count whole netstrings
+                    if need is None:
+                        colon = buf.find(b":")
+                        if colon < 0:
+                            break
+                        need = colon + 1 + int(buf[:colon]) + 1
+                    if len(buf) < need:
+                        break
+                    buf, need, got = buf[need:], None, got + 1
         except OSError:
             pass
-
-    t = threading.Thread(target=drain, daemon=True)
-    t.start()
+        os.write(wfd, (f"{(time.time() - t0) * 1000:.0f}" if got == want else "never").encode())
+        os._exit(0)
+    os.close(wfd)
     time.sleep(0.05)
     b = connect(port)
-    t0 = time.time()
+    t1 = time.time()
     b.sendall(ns(f"{m} {key}"))
     reply, _ = read_netstring(b)
-    ms = (time.time() - t0) * 1000
-    print(f"{ms:.0f}" if reply is not None else "closed")
+    ms = (time.time() - t1) * 1000
+    total = os.read(rfd, 64).decode() or "never"
+    os.waitpid(pid, 0)
+    print(f"{ms:.0f} {total}" if reply is not None else f"closed {total}")
 
 
 def cmd_parallel(port, m, *keys):
