@@ -201,6 +201,38 @@ static const struct conf_setting conf_table[] = {
     {"checkpassword", "timeout", CONF_DURATION, "5s", 100, 60 * SEC, NULL,
      "hard deadline of one run; past it the run exits 111 (temporary failure)"},
     {"checkpassword", "log", CONF_ENUM, "syslog", 0, 0, "syslog|stderr", "where diagnostics go"},
+    {"dkim", "storage_dir", CONF_STRING, "/var/lib/dkim", 0, 0, NULL,
+     "directory of the private keys (DOMAIN.pem); when not set here, Modoboa's"
+     " dkim_keys_storage_dir (core_localconfig) wins over the default"},
+    {"dkim", "default_key_length", CONF_ENUM, "2048", 0, 0, "1024|2048|4096",
+     "RSA bits of domains without dkim_key_length (when not set here, Modoboa's"
+     " dkim_default_key_length)"},
+    {"dkim", "user", CONF_STRING, "opendkim", 0, 0, NULL,
+     "the signer's user, owner of the private keys (empty: whoever runs modo-dkim)"},
+    {"dkim", "ed25519", CONF_BOOL, "no", 0, 0, NULL,
+     "also make an Ed25519 key (RFC 8463) under a second selector, for dual signing"},
+    {"dkim", "ed25519_selector", CONF_STRING, "%s-ed25519", 0, 0, NULL,
+     "the Ed25519 key's selector (%s: the domain's RSA selector)"},
+    {"dkim", "signer", CONF_ENUM, "opendkim", 0, 0, "opendkim|rspamd",
+     "what signs: OpenDKIM reads the modo_dkim view; rspamd reads the two map files below,"
+     " which modo-dkim rewrites whenever a key is made or switched"},
+    {"dkim", "rspamd_selector_map", CONF_STRING, "/var/lib/rspamd/dkim_selectors.map", 0, 0,
+     NULL, "rspamd's selector_map (domain selector)"},
+    {"dkim", "rspamd_path_map", CONF_STRING, "/var/lib/rspamd/dkim_paths.map", 0, 0, NULL,
+     "rspamd's path_map (domain key-file)"},
+    {"dkim", "rotate_selector", CONF_STRING, "%Y%m", 0, 0, NULL,
+     "selector of a rotation's new key (strftime of the day it starts; a suffix is added if"
+     " the domain used it already)"},
+    {"dkim", "revoke_grace", CONF_DURATION, "7d", 0, 365 * DAY, NULL,
+     "rotation: how long the old key stays published after the switch before its record"
+     " is replaced by a revocation (p=)"},
+    {"dkim", "log", CONF_ENUM, "stderr", 0, 0, "syslog|stderr", "where diagnostics go"},
+    {"dns", "resolver", CONF_STRING, "", 0, 0, NULL,
+     "the recursive resolver (HOST or HOST:PORT, space-separated; empty: /etc/resolv.conf)"},
+    {"dns", "timeout", CONF_DURATION, "3s", 100, 60 * SEC, NULL, "deadline of one query"},
+    {"dns", "hosts", CONF_STRING, "", 0, 0, NULL,
+     "fixed addresses of name servers, space-separated NAME=ADDRESS[:PORT] (hidden masters,"
+     " split horizons, test beds); others are resolved"},
 };
 
 #define CONF_COUNT (sizeof(conf_table) / sizeof(conf_table[0]))

@@ -159,6 +159,44 @@ int admin_upgrade_columns(struct admin *a, FILE *out);
 /* The home of a mailbox as Dovecot is configured (malloc'd). */
 char *admin_mail_home(struct admin *a, const char *local, const char *domain);
 
+/* ---- DKIM keys (modo-dkim) ---- */
+/* The key directory and default RSA bits: modo.conf's [dkim] when set there, else Modoboa's
+ * core_localconfig values, else modo.conf's defaults. */
+int admin_dkim_settings(struct admin *a, char *dir, size_t size, int *bits);
+/* id, name, enable_dkim, dkim_key_selector, dkim_key_length, dkim_private_key_path,
+ * dkim_public_key: of the domain named (any DKIM state), or of every domain with DKIM on. */
+int admin_dkim_domains(struct admin *a, const char *name, struct db_result *r);
+/* Store a key as Modoboa does (selector NULL: unchanged). */
+int admin_dkim_set_key(struct admin *a, const char *domain_id, const char *selector,
+                       const char *path, const char *public_key);
+/* modo's keys beyond Modoboa's (Ed25519): domain_id, algorithm, selector, path, public key. */
+int admin_dkim_extra_keys(struct admin *a, const char *domain_id, struct db_result *r);
+int admin_dkim_put_extra(struct admin *a, const char *domain_id, const char *algorithm,
+                         const char *selector, const char *path, const char *public_key,
+                         long long created);
+/* Key rotations (modo_dkim_rotation); times in seconds since the epoch. */
+struct admin_dkim_rotation {
+    const char *domain_id, *state;
+    const char *new_selector, *new_key_path, *new_public_key;
+    const char *old_selector, *old_key_path, *old_public_key;
+    long long started, since, wait_until;
+    const char *note;
+};
+/* domain_id, name, state, new_selector, new_key_path, new_public_key, old_selector,
+ * old_key_path, old_public_key, started, since, wait_until, note: one domain's, or all. */
+int admin_dkim_rotations(struct admin *a, const char *domain_id, struct db_result *r);
+int admin_dkim_rotation_put(struct admin *a, const struct admin_dkim_rotation *rot);
+int admin_dkim_rotation_del(struct admin *a, const char *domain_id);
+
+/* ---- alarms (admin_alarm, as Modoboa opens and closes them) ---- */
+/* Open the alarm internal_name of a domain (NULL: a global one): an open one keeps its
+ * place, a closed one is reopened; *opened says whether it is new. */
+int admin_alarm_open(struct admin *a, const char *domain_id, const char *internal_name,
+                     const char *title, bool *opened);
+/* Close it if open (*closed, which may be NULL, says whether one was). */
+int admin_alarm_close(struct admin *a, const char *domain_id, const char *internal_name,
+                      bool *closed);
+
 /* ---- listings (text or JSON) ---- */
 enum admin_format { ADMIN_TEXT, ADMIN_JSON };
 int admin_list(struct admin *a, const char *what, const char *filter, enum admin_format f,

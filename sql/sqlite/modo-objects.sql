@@ -84,4 +84,31 @@ CREATE VIEW "modo_dkim" AS
       FROM "admin_domain"
      WHERE "enable_dkim" AND "dkim_private_key_path" <> '';
 
+-- modo-dkim: keys beyond Modoboa's one per domain (Ed25519 for dual signing), and the
+-- state of each key rotation (times in seconds since the epoch).
+CREATE TABLE IF NOT EXISTS "modo_dkim_key" (
+    "id" integer NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "domain_id" integer NOT NULL REFERENCES "admin_domain" ("id") ON DELETE CASCADE,
+    "algorithm" varchar(16) NOT NULL,
+    "selector" varchar(63) NOT NULL,
+    "private_key_path" varchar(254) NOT NULL,
+    "public_key" text NOT NULL,
+    "created" bigint NOT NULL,
+    UNIQUE ("domain_id", "algorithm")
+);
+CREATE TABLE IF NOT EXISTS "modo_dkim_rotation" (
+    "domain_id" integer NOT NULL PRIMARY KEY REFERENCES "admin_domain" ("id") ON DELETE CASCADE,
+    "state" varchar(16) NOT NULL,
+    "new_selector" varchar(63) NOT NULL,
+    "new_key_path" varchar(254) NOT NULL,
+    "new_public_key" text NOT NULL,
+    "old_selector" varchar(63) NOT NULL,
+    "old_key_path" varchar(254) NOT NULL,
+    "old_public_key" text NOT NULL,
+    "started" bigint NOT NULL,
+    "since" bigint NOT NULL,
+    "wait_until" bigint NOT NULL,
+    "note" text NOT NULL
+);
+
 COMMIT;
