@@ -188,6 +188,26 @@ int admin_dkim_rotations(struct admin *a, const char *domain_id, struct db_resul
 int admin_dkim_rotation_put(struct admin *a, const struct admin_dkim_rotation *rot);
 int admin_dkim_rotation_del(struct admin *a, const char *domain_id);
 
+/* ---- DNS check results (modo-dnscheck) ---- */
+/* id, name, enable_dkim, dkim_key_selector, dkim_public_key, dkim_private_key_path: the
+ * domain named, or those with DNS checks on (all: every domain). */
+int admin_dns_domains(struct admin *a, const char *name, bool all, struct db_result *r);
+/* [dnscheck] valid_mxs when set in modo.conf, else Modoboa's valid_mxs. */
+int admin_dns_valid_mxs(struct admin *a, char *out, size_t size);
+/* The DNSBL results kept: provider, MX address, status. */
+int admin_dns_old_dnsbl(struct admin *a, const char *domain_id, struct db_result *r);
+/* Forget a domain's MX, DNSBL and record rows before storing new ones. */
+int admin_dns_reset(struct admin *a, const char *domain_id);
+/* Store an admin_mxrecord row; its id, or -1. updated: db_time text. */
+long long admin_dns_add_mx(struct admin *a, const char *domain_id, const char *name,
+                           const char *address, bool managed, const char *updated);
+int admin_dns_add_dnsbl(struct admin *a, const char *domain_id, const char *provider,
+                        const char *status, long long mx_id);
+int admin_dns_add_record(struct admin *a, const char *domain_id, const char *type,
+                         const char *value, bool valid, const char *error, const char *updated);
+/* admin_domain.last_dns_check_execution = now. */
+int admin_dns_checked(struct admin *a, const char *domain_id);
+
 /* ---- alarms (admin_alarm, as Modoboa opens and closes them) ---- */
 /* Open the alarm internal_name of a domain (NULL: a global one): an open one keeps its
  * place, a closed one is reopened; *opened says whether it is new. */

@@ -215,3 +215,111 @@ int admin_alarm_close(struct admin *a, const char *domain_id, const char *intern
     db_result_free(&r);
     return rc < 0 ? ADMIN_EDB : 0;
 }
+
+/* ---- DNS checks (modo-dnscheck; spec modoboa.md §5.2) ---- */
+
+int admin_dns_domains(struct admin *a, const char *name, bool all, struct db_result *r)
+{
+    static const char *cols =
+        "SELECT id, name, enable_dkim, dkim_key_selector, dkim_public_key,"
+        " dkim_private_key_path FROM admin_domain";
+    char sql[512];
+
+    if (name != NULL) {
+        snprintf(sql, sizeof(sql), "%s WHERE name = $1", cols);
+        return admin_exec(a, r, sql, DB_ARGS(name)) < 0 ? ADMIN_EDB : 0;
+    }
+    snprintf(sql, sizeof(sql), "%s%s ORDER BY name", cols,
+             all ? "" : " WHERE enabled AND enable_dns_checks");
+    return admin_exec(a, r, sql, 0, NULL) < 0 ? ADMIN_EDB : 0;
+}
+
+int admin_dns_valid_mxs(struct admin *a, char *out, size_t size)
+{
+    struct db_result r;
+    const char *sql =
+        db_is_pgsql(a->db)
+            ? "SELECT _parameters::jsonb->'admin'->>'valid_mxs' FROM core_localconfig ORDER BY id"
+              " LIMIT 1"
+            : "SELECT json_extract(_parameters, '$.admin.valid_mxs') FROM core_localconfig"
+              " WHERE json_valid(_parameters) ORDER BY id LIMIT 1";
+
+    snprintf(out, size, "%s", conf_str(a->conf, "dnscheck", "valid_mxs"));
+    if (conf_origin(a->conf, "dnscheck", "valid_mxs") != NULL)
+        return 0;
+    if (db_is_pgsql(a->db) && db_exec(a->db, NULL, "SAVEPOINT modo_localconfig", 0, NULL) < 0)
+        return admin_dbfail(a);
+    if (db_exec(a->db, &r, sql, 0, NULL) < 0) {
+        db_result_free(&r);
+        if (db_is_pgsql(a->db) &&
+            db_exec(a->db, NULL, "ROLLBACK TO SAVEPOINT modo_localconfig", 0, NULL) < 0)
+            return admin_dbfail(a);
+        return 0;
+    }
+    if (r.nrows > 0 && db_cell(&r, 0, 0) != NULL)
+        snprintf(out, size, "%s", db_cell(&r, 0, 0));
+    db_result_free(&r);
+    if (db_is_pgsql(a->db) && db_exec(a->db, NULL, "RELEASE SAVEPOINT modo_localconfig", 0, NULL) < 0)
+        return admin_dbfail(a);
+    return 0;
+}
+
+int admin_dns_old_dnsbl(struct admin *a, const char *domain_id, struct db_result *r)
+{
+    return EXEC(a, r,
+                "SELECT b.provider, m.address, b.status FROM admin_dnsblresult b"
+                " JOIN admin_mxrecord m ON m.id = b.mx_id WHERE b.domain_id = $1",
+                domain_id) < 0
+               ? ADMIN_EDB
+               : 0;
+}
+
+int admin_dns_reset(struct admin *a, const char *domain_id)
+{
+    if (EXEC(a, NULL, "DELETE FROM admin_dnsblresult WHERE domain_id = $1", domain_id) < 0 ||
+        EXEC(a, NULL, "DELETE FROM admin_mxrecord WHERE domain_id = $1", domain_id) < 0 ||
+        EXEC(a, NULL, "DELETE FROM dnstools_dnsrecord WHERE domain_id = $1", domain_id) < 0)
+        return ADMIN_EDB;
+    return 0;
+}
+
+long long admin_dns_add_mx(struct admin *a, const char *domain_id, const char *name,
+                           const char *address, bool managed, const char *updated)
+{
+    if (EXEC(a, NULL,
+             "INSERT INTO admin_mxrecord (name, address, managed, updated, domain_id)"
+             " VALUES ($1, $2, $3, $4, $5)",
+             name, address, managed ? "1" : "0", updated, domain_id) < 0)
+        return -1;
+    return ID(a, "SELECT max(id) FROM admin_mxrecord WHERE domain_id = $1", domain_id);
+}
+
+int admin_dns_add_dnsbl(struct admin *a, const char *domain_id, const char *provider,
+                        const char *status, long long mx_id)
+{
+    return EXEC(a, NULL,
+                "INSERT INTO admin_dnsblresult (provider, status, domain_id, mx_id)"
+                " VALUES ($1, $2, $3, $4)",
+                provider, status, domain_id, admin_num(a, mx_id)) < 0
+               ? ADMIN_EDB
+               : 0;
+}
+
+int admin_dns_add_record(struct admin *a, const char *domain_id, const char *type,
+                         const char *value, bool valid, const char *error, const char *updated)
+{
+    return EXEC(a, NULL,
+                "INSERT INTO dnstools_dnsrecord (type, value, is_valid, error, updated, domain_id)"
+                " VALUES ($1, $2, $3, $4, $5, $6)",
+                type, value, valid ? "1" : "0", error, updated, domain_id) < 0
+               ? ADMIN_EDB
+               : 0;
+}
+
+int admin_dns_checked(struct admin *a, const char *domain_id)
+{
+    return EXEC(a, NULL, "UPDATE admin_domain SET last_dns_check_execution = $2 WHERE id = $1",
+                domain_id, db_now(a->db)) < 0
+               ? ADMIN_EDB
+               : 0;
+}
