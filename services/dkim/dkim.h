@@ -51,7 +51,5 @@ struct dns *dkim_dns(struct dkim_run *r);
 int dkim_rotate(struct dkim_run *r, const char *domain, bool start);
 /* Every rotation in progress, one step each (the timer's run). */
 int dkim_rotate_all(struct dkim_run *r);
-/* Where rotations stand: printed as text or JSON into the caller's output. */
-int dkim_rotation_status(struct dkim_run *r, const char *domain_id, char **text);
 
 #endif

@@ -457,6 +457,21 @@ static void show_key(struct dkim_run *r, struct strbuf *j, const char *domain,
     strbuf_free(&err);
 }
 
+/* RequireSafeKeys on one key file, for the signer's user. */
+static void audit_key(struct dkim_run *r, const char *domain, const char *path)
+{
+    struct strbuf why = STRBUF_INIT;
+    uid_t reader = r->uid != (uid_t)-1 ? r->uid : geteuid();
+
+    if (dkimkey_audit(path, reader, &why)) {
+        printf("%s: %s: safe\n", domain, path);
+    } else {
+        printf("%s: %s: OpenDKIM (RequireSafeKeys) refuses it:\n%s", domain, path, why.data);
+        r->failures++;
+    }
+    strbuf_free(&why);
+}
+
 static int cmd_show(struct dkim_run *r, const char *domain, bool audit)
 {
     struct db_result d;
@@ -481,15 +496,11 @@ static int cmd_show(struct dkim_run *r, const char *domain, bool audit)
             continue;
         }
         if (audit) {
-            struct strbuf why = STRBUF_INIT;
-            uid_t reader = r->uid != (uid_t)-1 ? r->uid : geteuid();
-            if (dkimkey_audit(path, reader, &why)) {
-                printf("%s: %s: safe\n", name, path);
-            } else {
-                printf("%s: %s: OpenDKIM (RequireSafeKeys) refuses it:\n%s", name, path, why.data);
-                r->failures++;
-            }
-            strbuf_free(&why);
+            audit_key(r, name, path);
+            if (admin_dkim_extra_keys(r->a, id, &er) == 0)
+                for (size_t e = 0; e < er.nrows; e++)
+                    audit_key(r, name, db_cell(&er, e, 3));
+            db_result_free(&er);
             shown++;
             continue;
         }
