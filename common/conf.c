@@ -220,6 +220,9 @@ static const struct conf_setting conf_table[] = {
      NULL, "rspamd's selector_map (domain selector)"},
     {"dkim", "rspamd_path_map", CONF_STRING, "/var/lib/rspamd/dkim_paths.map", 0, 0, NULL,
      "rspamd's path_map (domain key-file)"},
+    {"dkim", "rspamd_domains", CONF_STRING, "/var/lib/rspamd/dkim_domains.conf", 0, 0, NULL,
+     "rspamd: a dkim_signing include listing both selectors of domains with an Ed25519 key"
+     " (dual signing; written when there is one)"},
     {"dkim", "rotate_selector", CONF_STRING, "%Y%m", 0, 0, NULL,
      "selector of a rotation's new key (strftime of the day it starts; a suffix is added if"
      " the domain used it already)"},

@@ -307,7 +307,7 @@ static int generate_domain(struct dkim_run *r, const struct db_result *d, size_t
 static int cmd_generate(struct dkim_run *r, const char *domain, bool ed)
 {
     struct db_result d;
-    size_t i, made = 0;
+    size_t i;
 
     if (!storage_ok(r))
         return 1;
@@ -333,27 +333,60 @@ static int cmd_generate(struct dkim_run *r, const char *domain, bool ed)
         db_result_free(&d);
         return 0;
     }
-    for (i = 0; i < d.nrows; i++) {
-        bool missing = db_cell(&d, i, DOM_PATH)[0] == '\0';
+    for (i = 0; i < d.nrows; i++)
         if (generate_domain(r, &d, i, ed) < 0)
             r->failures++;
-        else if (missing)
-            made++;
-    }
     db_result_free(&d);
-    if (made > 0 && strcmp(conf_str(r->conf, "dkim", "signer"), "rspamd") == 0 &&
+    if (strcmp(conf_str(r->conf, "dkim", "signer"), "rspamd") == 0 &&
         dkim_write_rspamd_maps(r) < 0)
         r->failures++;
     return r->failures > 0 ? 1 : 0;
 }
 
+/* Does the file hold exactly this text? */
+static bool same_content(const char *path, const struct strbuf *text)
+{
+    FILE *fp = fopen(path, "r");
+    char buf[8192];
+    size_t n, off = 0;
+    bool same = fp != NULL;
+
+    while (same && (n = fread(buf, 1, sizeof(buf), fp)) > 0) {
+        same = off + n <= text->len && memcmp(text->data + off, buf, n) == 0;
+        off += n;
+    }
+    if (fp != NULL)
+        fclose(fp);
+    return same && off == text->len;
+}
+
+/* rspamd's dkim_signing "domain" block for the domains that also have an Ed25519 key: both
+ * selectors, so that rspamd signs twice (its maps hold one selector per domain). */
+static void rspamd_dual(struct dkim_run *r, const struct db_result *d, size_t row,
+                        struct strbuf *out)
+{
+    struct db_result er;
+
+    if (admin_dkim_extra_keys(r->a, db_cell(d, row, DOM_ID), &er) == 0 && er.nrows > 0) {
+        strbuf_printf(out, "  \"%s\" {\n    selectors [\n", db_cell(d, row, DOM_NAME));
+        strbuf_printf(out, "      { path = \"%s\"; selector = \"%s\"; },\n",
+                      db_cell(d, row, DOM_PATH), db_cell(d, row, DOM_SELECTOR));
+        for (size_t e = 0; e < er.nrows; e++)
+            strbuf_printf(out, "      { path = \"%s\"; selector = \"%s\"; },\n",
+                          db_cell(&er, e, 3), db_cell(&er, e, 2));
+        strbuf_puts(out, "    ]\n  }\n");
+    }
+    db_result_free(&er);
+}
+
 int dkim_write_rspamd_maps(struct dkim_run *r)
 {
     struct db_result d;
-    struct strbuf sel = STRBUF_INIT, paths = STRBUF_INIT, err = STRBUF_INIT;
-    const char *maps[2] = {conf_str(r->conf, "dkim", "rspamd_selector_map"),
-                           conf_str(r->conf, "dkim", "rspamd_path_map")};
-    struct strbuf *bodies[2] = {&sel, &paths};
+    struct strbuf sel = STRBUF_INIT, paths = STRBUF_INIT, err = STRBUF_INIT, dual = STRBUF_INIT;
+    const char *maps[3] = {conf_str(r->conf, "dkim", "rspamd_selector_map"),
+                           conf_str(r->conf, "dkim", "rspamd_path_map"),
+                           conf_str(r->conf, "dkim", "rspamd_domains")};
+    struct strbuf *bodies[3] = {&sel, &paths, &dual};
     int rc = 0;
 
     if (admin_dkim_domains(r->a, NULL, &d) != 0) {
@@ -366,17 +399,30 @@ int dkim_write_rspamd_maps(struct dkim_run *r)
             continue;
         strbuf_printf(&sel, "%s %s\n", db_cell(&d, i, DOM_NAME), db_cell(&d, i, DOM_SELECTOR));
         strbuf_printf(&paths, "%s %s\n", db_cell(&d, i, DOM_NAME), db_cell(&d, i, DOM_PATH));
+        rspamd_dual(r, &d, i, &dual);
     }
     db_result_free(&d);
-    for (int m = 0; m < 2; m++) {
+    if (dual.len > 0) {
+        struct strbuf whole = STRBUF_INIT;
+        strbuf_printf(&whole, "# written by modo-dkim: domains signed with RSA and Ed25519\n"
+                              "domain {\n%s}\n",
+                      dual.data);
+        strbuf_free(&dual);
+        dual = whole;
+    }
+    for (int m = 0; m < 3; m++) {
         char dir[PATH_MAX];
         const char *slash = strrchr(maps[m], '/');
+        if (m == 2 && bodies[m]->len == 0)
+            continue; /* no Ed25519 key: the maps say it all */
         if (slash == NULL || slash[1] == '\0') {
             log_error("[dkim] rspamd maps must be absolute file paths: %s", maps[m]);
             rc = -1;
             continue;
         }
         snprintf(dir, sizeof(dir), "%.*s", (int)(slash == maps[m] ? 1 : slash - maps[m]), maps[m]);
+        if (same_content(maps[m], bodies[m]))
+            continue; /* unchanged: rspamd is not made to reload it */
         if (dkimkey_write(dir, slash + 1, bodies[m]->data ? bodies[m]->data : "", bodies[m]->len,
                           0644, (uid_t)-1, (gid_t)-1, &err) < 0) {
             log_error("rspamd map: %s", err.data);
@@ -386,6 +432,7 @@ int dkim_write_rspamd_maps(struct dkim_run *r)
     }
     strbuf_free(&sel);
     strbuf_free(&paths);
+    strbuf_free(&dual);
     strbuf_free(&err);
     return rc;
 }

@@ -96,4 +96,11 @@ CREATE TABLE IF NOT EXISTS modo_dkim_rotation (
     note text NOT NULL
 );
 
+-- Ed25519 keys for a second OpenDKIM instance (SignatureAlgorithm ed25519-sha256): dual
+-- signing with the modo_dkim view's RSA keys.
+CREATE OR REPLACE VIEW modo_dkim_ed25519 AS
+    SELECT k.id, d.name AS domain_name, k.private_key_path, k.selector
+      FROM modo_dkim_key k JOIN admin_domain d ON d.id = k.domain_id
+     WHERE d.enable_dkim AND k.algorithm = 'ed25519' AND k.private_key_path <> '';
+
 COMMIT;
