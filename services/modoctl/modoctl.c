@@ -170,6 +170,16 @@ static int ask(struct store *store, const char *qname, int argc, char **argv)
     return p.status < 0 ? EXIT_TEMPFAIL : p.status == 0 ? EXIT_NOTFOUND : 0;
 }
 
+/* Does the database have Modoboa's schema already? */
+static bool schema_present(struct store *store)
+{
+    char *err = NULL;
+    int rc = store_exec_script(store, "SELECT 1 FROM admin_domain LIMIT 1;", &err);
+
+    free(err);
+    return rc == 0;
+}
+
 static int db_init(struct store *store, bool objects_only)
 {
     char *err = NULL;
@@ -683,8 +693,18 @@ int main(int argc, char **argv)
         free(err);
         return 1;
     }
-    if (strcmp(argv[0], "db") == 0 && argc == 2 && strcmp(argv[1], "init") == 0)
-        rc = db_init(store, false);
+    if (strcmp(argv[0], "db") == 0 && argc == 2 && strcmp(argv[1], "init") == 0) {
+        if (schema_present(store)) {
+            /* never touch an initialised database (a Modoboa one especially) */
+            fprintf(stderr, "modoctl: the database has Modoboa's schema already (%s): nothing"
+                            " done; \"modoctl db upgrade\" brings an older one up to date,"
+                            " \"modoctl db add-modo-objects\" adds modo's objects\n",
+                    store_backend_name(store));
+            rc = 1;
+        } else {
+            rc = db_init(store, false);
+        }
+    }
     else if (strcmp(argv[0], "db") == 0 && argc == 2 && strcmp(argv[1], "add-modo-objects") == 0) {
         rc = db_init(store, true);
         /* without SELECT on modo_generation the daemons cannot see changes at once */

@@ -24,7 +24,7 @@ enum opt {
     O_QUOTA = 1, O_DEFQUOTA, O_ENABLED, O_DISABLED, O_LIMIT, O_DNS, O_DKIM, O_SELECTOR, O_KEYLEN,
     O_HOST, O_PORT, O_VERIFY, O_RENAME, O_KEEP, O_TARGET, O_ROLE, O_EMAIL, O_SENDONLY, O_MASTER,
     O_FIRST, O_LAST, O_PWHASH, O_PASSWORD, O_ADMDOM, O_NOMAILBOX, O_ENALIASES, O_DESC, O_EXPIRE,
-    O_ADD, O_REMOVE, O_SET, O_DOMAIN, O_JSON, O_HELP, O__COUNT
+    O_ADD, O_REMOVE, O_SET, O_DOMAIN, O_JSON, O_HELP, O_QUIET, O__COUNT
 };
 
 static const struct option long_opts[] = {
@@ -63,6 +63,7 @@ static const struct option long_opts[] = {
     {"domain", required_argument, NULL, O_DOMAIN},
     {"json", no_argument, NULL, O_JSON},
     {"help", no_argument, NULL, O_HELP},
+    {"quiet", no_argument, NULL, O_QUIET},
     {NULL, 0, NULL, 0},
 };
 
@@ -169,6 +170,10 @@ static int parse(const struct command *c, int argc, char **argv, struct cli *cli
         if (opt == O_HELP) {
             command_usage(stdout, c->object);
             exit(0);
+        }
+        if (opt == O_QUIET) { /* every command: writes say nothing on success */
+            cli->given[opt] = true;
+            continue;
         }
         if (!(c->opts & B(opt))) {
             fprintf(stderr, "modoctl: %s %s: --%s does not apply\n", c->object,
@@ -318,6 +323,26 @@ static int run(struct admin *a, const struct conf *conf, const struct command *c
     return rc;
 }
 
+/* One line saying what a committed write did (--quiet: nothing). */
+static void say_done(const struct command *c, const struct cli *o)
+{
+    const char *verb = c->verb == NULL ? "" : strcmp(c->verb, "add") == 0 ? "added"
+                                          : strcmp(c->verb, "mod") == 0 ? "modified"
+                                                                        : "deleted";
+
+    if (c->verb == NULL) {
+        printf("%s: password changed\n", o->args[0]);
+    } else if (strcmp(c->object, "sender-address") == 0) {
+        printf("sender address %s of %s %s\n", o->args[1], o->args[0], verb);
+    } else if (strcmp(c->object, "domainalias") == 0 && strcmp(c->verb, "add") == 0) {
+        printf("domainalias %s -> %s added\n", o->args[0], o->args[1]);
+    } else if (o->given[O_RENAME] && o->v[O_RENAME] != NULL) {
+        printf("%s %s modified, renamed to %s\n", c->object, o->args[0], o->v[O_RENAME]);
+    } else {
+        printf("%s %s %s\n", c->object, o->args[0], verb);
+    }
+}
+
 int objects_command(const struct conf *conf, int argc, char **argv)
 {
     const struct command *c = NULL;
@@ -351,10 +376,13 @@ int objects_command(const struct conf *conf, int argc, char **argv)
     if (write && (rc = admin_begin(a)) != 0)
         goto out;
     rc = run(a, conf, c, &o);
-    if (write && (rc = admin_end(a, rc)) == 0)
+    if (write && (rc = admin_end(a, rc)) == 0) {
         apply_limit_changes(conf, a);
+        if (!o.given[O_QUIET])
+            say_done(c, &o);
+    }
 out:
-    if (rc != 0)
+    if (rc != 0 && admin_error(a)[0] != '\0')
         fprintf(stderr, "modoctl: %s\n", admin_error(a));
     close_admin(&a);
     return rc;
