@@ -58,10 +58,38 @@ static char *policyd_endpoint(const struct conf *conf)
     return endpoint(conf, "policyd");
 }
 
-static int postfix(const struct conf *conf)
+/* One main.cf parameter modo sets, with the comment that explains it. */
+struct pf_param {
+    const char *comment;
+    const char *name;
+    char value[512];
+};
+
+/* A value in single quotes for sh. */
+static void sh_quoted(const char *s)
+{
+    putchar('\'');
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputs("'\\''", stdout);
+        else
+            putchar(*s);
+    }
+    putchar('\'');
+}
+
+/*
+ * main.cf as text to paste, or (postconf) as postconf -e / -P commands that set exactly
+ * modo's parameters in place (an existing main.cf keeps one definition of each) and create
+ * the submission service only if master.cf has none.
+ */
+static int postfix(const struct conf *conf, bool postconf)
 {
     char *ep = lookupd_endpoint(conf), *pol = policyd_endpoint(conf);
     const char *delim = conf_str(conf, "lookupd", "recipient_delimiter");
+    struct pf_param p[12];
+    char sub_rcpt[512];
+    size_t n = 0, i;
 
     if (ep == NULL || pol == NULL) {
         fprintf(stderr, "modoctl: [%s] listen has no unix: or inet: endpoint for Postfix\n",
@@ -70,40 +98,106 @@ static int postfix(const struct conf *conf)
         free(pol);
         return 1;
     }
-#define MAP(n) conf_str(conf, "lookupd", n)
-    printf("# Postfix main.cf: every Modoboa map answered by modo-lookupd (modoctl config postfix)\n"
-           "modo = socketmap:%s\n"
-           "virtual_transport = %s\n"
-           "virtual_mailbox_domains = ${modo}:%s\n"
-           "# set explicitly, or trivial-rewrite asks the alias map about bare domains\n"
-           "virtual_alias_domains = ${modo}:%s\n"
-           "virtual_alias_maps = ${modo}:%s\n"
-           "relay_domains = ${modo}:%s\n"
-           "# one map applies Postfix's search order over relay transports and split domains\n"
-           "transport_maps = ${modo}:%s\n"
-           "smtpd_sender_login_maps = ${modo}:%s\n"
-           "recipient_delimiter = %s\n"
-           "unverified_recipient_reject_code = 550\n"
-           "# as Modoboa's installer: modo-policyd first (limits, send-as, full mailboxes), then the\n"
-           "# maintenance hold and recipient verification of relay domains for unauthenticated mail\n"
-           "smtpd_recipient_restrictions =\n"
-           "    check_policy_service %s\n"
-           "    permit_mynetworks\n"
-           "    permit_sasl_authenticated\n"
-           "    check_recipient_access ${modo}:%s ${modo}:%s\n"
-           "    reject_unverified_recipient\n"
-           "    reject_unauth_destination\n"
-           "# with [policyd] limit_mode = message, END-OF-MESSAGE is charged:\n"
-           "smtpd_end_of_data_restrictions = check_policy_service %s\n"
-           "# on submission (master.cf), tell the policy server which port it serves:\n"
-           "#   -o smtpd_sender_restrictions=reject_sender_login_mismatch\n"
-           "#   -o {smtpd_recipient_restrictions=check_policy_service { %s, policy_context=submission }\n"
-           "#      permit_sasl_authenticated reject}\n",
-           ep, conf_str(conf, "lookupd", "split_domains_transport"), MAP("map_domains"),
-           MAP("map_domain_aliases"), MAP("map_aliases"), MAP("map_relay_domains"),
-           MAP("map_transport"), MAP("map_sender_login"), delim[0] ? delim : "+",
-           pol, MAP("map_maintain"), MAP("map_relay_recipient_verification"), pol, pol);
+#define MAP(m) conf_str(conf, "lookupd", m)
+#define SET(c, nm, ...)                                                                            \
+    do {                                                                                           \
+        p[n].comment = (c);                                                                        \
+        p[n].name = (nm);                                                                          \
+        snprintf(p[n].value, sizeof(p[n].value), __VA_ARGS__);                                    \
+        n++;                                                                                       \
+    } while (0)
+    SET(NULL, "modo", "socketmap:%s", ep);
+    SET(NULL, "virtual_transport", "%s", conf_str(conf, "lookupd", "split_domains_transport"));
+    SET(NULL, "virtual_mailbox_domains", "${modo}:%s", MAP("map_domains"));
+    SET("set explicitly, or trivial-rewrite asks the alias map about bare domains",
+        "virtual_alias_domains", "${modo}:%s", MAP("map_domain_aliases"));
+    SET(NULL, "virtual_alias_maps", "${modo}:%s", MAP("map_aliases"));
+    SET(NULL, "relay_domains", "${modo}:%s", MAP("map_relay_domains"));
+    SET("one map applies Postfix's search order over relay transports and split domains",
+        "transport_maps", "${modo}:%s", MAP("map_transport"));
+    SET(NULL, "smtpd_sender_login_maps", "${modo}:%s", MAP("map_sender_login"));
+    SET(NULL, "recipient_delimiter", "%s", delim[0] ? delim : "+");
+    SET(NULL, "unverified_recipient_reject_code", "550");
+    SET("as Modoboa's installer: modo-policyd first (limits, send-as, full mailboxes), then the\n"
+        "# maintenance hold and recipient verification of relay domains for unauthenticated mail",
+        "smtpd_recipient_restrictions",
+        "check_policy_service %s permit_mynetworks permit_sasl_authenticated"
+        " check_recipient_access ${modo}:%s ${modo}:%s reject_unverified_recipient"
+        " reject_unauth_destination",
+        pol, MAP("map_maintain"), MAP("map_relay_recipient_verification"));
+    SET("with [policyd] limit_mode = message, END-OF-MESSAGE is charged",
+        "smtpd_end_of_data_restrictions", "check_policy_service %s", pol);
+#undef SET
 #undef MAP
+    snprintf(sub_rcpt, sizeof(sub_rcpt),
+             "check_policy_service { %s, policy_context=submission } permit_sasl_authenticated"
+             " reject",
+             pol);
+    if (postconf) {
+        printf("# modoctl config postfix --postconf: run these as root; postconf -e changes\n"
+               "# main.cf in place (one definition of each parameter), postconf -P master.cf's\n"
+               "# submission service, created only if master.cf has none. Then: postfix reload\n");
+        for (i = 0; i < n; i++) {
+            char pv[600];
+            snprintf(pv, sizeof(pv), "%s=%s", p[i].name, p[i].value);
+            fputs("postconf -e ", stdout);
+            sh_quoted(pv);
+            putchar('\n');
+        }
+        printf("postconf -M submission/inet 2>/dev/null | grep -q . ||"
+               " postconf -M submission/inet='submission inet n - y - - smtpd'\n"
+               "postconf -P 'submission/inet/syslog_name=postfix/submission'\n"
+               "postconf -P 'submission/inet/smtpd_sasl_auth_enable=yes'\n"
+               "postconf -P 'submission/inet/smtpd_sender_restrictions=reject_sender_login_mismatch'\n");
+        {
+            /* postconf -P takes no whitespace: the list lives in main.cf, as Debian's
+               master.cf does with $mua_client_restrictions */
+            char pv[600];
+            snprintf(pv, sizeof(pv), "modo_submission_recipient_restrictions=%s", sub_rcpt);
+            fputs("postconf -e ", stdout);
+            sh_quoted(pv);
+            printf("\npostconf -P 'submission/inet/smtpd_recipient_restrictions="
+                   "$modo_submission_recipient_restrictions'\n");
+        }
+    } else {
+        printf("# Postfix main.cf: every Modoboa map answered by modo-lookupd (modoctl config postfix;\n"
+               "# --postconf prints postconf commands that change an existing main.cf in place)\n");
+        for (i = 0; i < n; i++) {
+            if (p[i].comment != NULL)
+                printf("# %s\n", p[i].comment);
+            if (strcmp(p[i].name, "smtpd_recipient_restrictions") == 0) {
+                /* one restriction a line, as the installer writes it */
+                char *copy = strdup(p[i].value), *tok, *save = NULL;
+                const char *pending = NULL;
+                printf("%s =\n", p[i].name);
+                for (tok = copy ? strtok_r(copy, " ", &save) : NULL; tok != NULL;
+                     tok = strtok_r(NULL, " ", &save)) {
+                    bool arg = strchr(tok, ':') != NULL && pending != NULL;
+                    if (strcmp(tok, "check_policy_service") == 0 ||
+                        strcmp(tok, "check_recipient_access") == 0) {
+                        printf("    %s", tok);
+                        pending = tok;
+                    } else if (arg) {
+                        printf(" %s", tok);
+                    } else {
+                        if (pending != NULL)
+                            putchar('\n');
+                        pending = NULL;
+                        printf("    %s\n", tok);
+                    }
+                }
+                if (pending != NULL)
+                    putchar('\n');
+                free(copy);
+                continue;
+            }
+            printf("%s = %s\n", p[i].name, p[i].value);
+        }
+        printf("# on submission (master.cf), tell the policy server which port it serves:\n"
+               "#   -o smtpd_sender_restrictions=reject_sender_login_mismatch\n"
+               "#   -o {smtpd_recipient_restrictions=%s}\n",
+               sub_rcpt);
+    }
     free(ep);
     free(pol);
     return 0;
@@ -342,7 +436,9 @@ static int opendkim(const struct conf *conf)
 int fragments_command(const struct conf *conf, int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[1], "postfix") == 0)
-        return postfix(conf);
+        return postfix(conf, false);
+    if (argc == 3 && strcmp(argv[1], "postfix") == 0 && strcmp(argv[2], "--postconf") == 0)
+        return postfix(conf, true);
     if ((argc == 2 || argc == 3) && strcmp(argv[1], "dovecot") == 0)
         return dovecot(conf, argc == 3 ? argv[2] : NULL);
     if (argc == 2 && strcmp(argv[1], "opendkim") == 0)

@@ -543,7 +543,7 @@ static void usage(FILE *fp)
                 "       modoctl [-c modo.conf] stats [lookupd|policyd|dictd]\n"
                 "       (modoctl OBJECT --help lists the options of each)\n"
                 "       modoctl [-c modo.conf] explain ADDRESS [--sender S] [--sasl LOGIN]\n"
-                "       modoctl [-c modo.conf] config check | postfix | dovecot [PART] | opendkim\n"
+                "       modoctl [-c modo.conf] config check | postfix [--postconf] | dovecot [PART] | opendkim\n"
                 "       modoctl [-c modo.conf] cleanup logs | inactive-accounts [--delete] [--dry-run] [--silent] [--verbose]\n"
                 "       modoctl config reference\n"
                 "       modoctl pw hash [-s SCHEME] [-p PASSWORD]\n"
