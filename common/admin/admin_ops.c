@@ -137,7 +137,7 @@ int admin_upgrade_columns(struct admin *a, FILE *out)
 {
     struct strbuf sql = STRBUF_INIT;
     bool pg = db_is_pgsql(a->db);
-    size_t i;
+    size_t i, changed = 0;
     int rc = 0;
 
     /* 2.3 renamed tfa_enabled to totp_enabled */
@@ -146,12 +146,14 @@ int admin_upgrade_columns(struct admin *a, FILE *out)
             if (db_script(a->db, "ALTER TABLE core_user RENAME COLUMN tfa_enabled TO totp_enabled") < 0)
                 return admin_dbfail(a);
             fprintf(out, "core_user.tfa_enabled renamed totp_enabled (Modoboa 2.3)\n");
+            changed++;
         } else {
             if (db_script(a->db, pg ? "ALTER TABLE core_user ADD COLUMN totp_enabled boolean NOT NULL DEFAULT FALSE;"
                                       " ALTER TABLE core_user ALTER COLUMN totp_enabled DROP DEFAULT"
                                     : "ALTER TABLE core_user ADD COLUMN totp_enabled bool NOT NULL DEFAULT 0") < 0)
                 return admin_dbfail(a);
             fprintf(out, "core_user.totp_enabled added (Modoboa 2.3)\n");
+            changed++;
         }
     }
     for (i = 0; i < sizeof(added_columns) / sizeof(added_columns[0]) && rc == 0; i++) {
@@ -166,11 +168,15 @@ int admin_upgrade_columns(struct admin *a, FILE *out)
                       added_columns[i].fill ? added_columns[i].fill : "");
         if (pg && added_columns[i].fill)
             strbuf_printf(&sql, "; ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", t, c);
-        if (db_script(a->db, sql.data) < 0)
+        if (db_script(a->db, sql.data) < 0) {
             rc = admin_dbfail(a);
-        else
+        } else {
             fprintf(out, "%s.%s added (Modoboa %s)\n", t, c, added_columns[i].since);
+            changed++;
+        }
     }
+    if (rc == 0 && changed == 0)
+        fprintf(out, "every column is there: none added\n");
     strbuf_free(&sql);
     return rc;
 }
