@@ -271,6 +271,10 @@ void dns_ask(struct dns *d, const struct dns_server *server, const char *name, c
     }
     if (server != NULL)
         ldns_resolver_set_recursive(res, false);
+    /* ldns marks a server that failed once as unreachable for good: each question gets
+       every server again (one timeout must not silence the resolver for a whole run) */
+    for (size_t i = 0; i < ldns_resolver_nameserver_count(res); i++)
+        ldns_resolver_set_nameserver_rtt(res, i, LDNS_RESOLV_RTT_MIN);
     for (hops = 0; owner != NULL && hops <= DNS_MAX_CNAMES; hops++) {
         ldns_rdf *qname = ldns_dname_new_frm_str(owner);
         ldns_pkt *pkt = NULL;

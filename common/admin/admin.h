@@ -226,5 +226,7 @@ int admin_show(struct admin *a, const char *what, const char *name, enum admin_f
 
 /* A boolean as Modoboa's CSV reads it: true, 1, yes, y (any case). */
 bool admin_truthy(const char *s);
+/* A boolean cell as the database gives it (PostgreSQL t/f, SQLite 1/0). */
+bool admin_cell_true(const char *cell);
 
 #endif

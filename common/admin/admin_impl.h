@@ -51,7 +51,6 @@ int admin_set_bool(struct admin *a, const char *table, const char *column, const
                    const char *text, long long id);
 /* "" or "none" -> NULL (no limit), else the number as text in *out. */
 int admin_parse_limit(struct admin *a, const char *what, const char *s, const char **out);
-bool admin_cell_true(const char *cell);
 
 /* Queue an admin_mailboxoperation (if [admin] handle_mailboxes). mailbox_id NULL for deletes. */
 int admin_queue_op(struct admin *a, const char *type, const char *path, const char *mailbox_id);

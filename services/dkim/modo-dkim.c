@@ -321,7 +321,7 @@ static int cmd_generate(struct dkim_run *r, const char *domain, bool ed)
         db_result_free(&d);
         return 1;
     }
-    if (domain != NULL && !admin_truthy(db_cell(&d, 0, DOM_ENABLED))) {
+    if (domain != NULL && !admin_cell_true(db_cell(&d, 0, DOM_ENABLED))) {
         log_error("%s: DKIM is not enabled (modoctl domain mod %s --enable-dkim yes)", domain,
                   domain);
         db_result_free(&d);

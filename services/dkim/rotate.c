@@ -332,7 +332,7 @@ int dkim_rotate(struct dkim_run *r, const char *domain, bool begin)
         db_result_free(&d);
         return 4;
     }
-    if (d.nrows == 0 || !admin_truthy(db_cell(&d, 0, DOM_ENABLED))) {
+    if (d.nrows == 0 || !admin_cell_true(db_cell(&d, 0, DOM_ENABLED))) {
         log_error("%s: %s", domain, d.nrows == 0 ? "no such domain" : "DKIM is not enabled");
         db_result_free(&d);
         return 1;

@@ -509,9 +509,16 @@ static void check_autoconfig(const struct dc_settings *s, struct asker *k, struc
 
     strbuf_printf(&name, "%s.%s", label, dom->name);
     strbuf_printf(&fix, "%s. IN CNAME mail.%s.", name.data, dom->name);
+    bool unreadable = false;
+    char why[160] = "";
+
     for (int t = 0; t < (s->ipv6_mx ? 3 : 2); t++) {
         struct dns_answer a;
         ask(k, name.data, types[t], &a);
+        if (a.status == DNS_FAIL && !unreadable) {
+            unreadable = true;
+            snprintf(why, sizeof(why), "%s", a.error);
+        }
         if (a.n > 0) {
             set_record(&dom->records[which], a.cname ? a.cname : a.values[0], true, "");
             dns_answer_free(&a);
@@ -519,7 +526,9 @@ static void check_autoconfig(const struct dc_settings *s, struct asker *k, struc
         }
         dns_answer_free(&a);
     }
-    if (!dom->records[which].found)
+    if (!dom->records[which].found && unreadable)
+        finding(dom, label, DC_CRITICAL, NULL, NULL, "%s cannot be read: %s", name.data, why);
+    else if (!dom->records[which].found)
         finding(dom, label, DC_CRITICAL, NULL, fix.data,
                 "%s does not exist: mail clients cannot configure themselves", name.data);
     strbuf_free(&name);

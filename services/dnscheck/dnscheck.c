@@ -383,7 +383,7 @@ int main(int argc, char **argv)
         struct dc_domain *d = &pool.doms[i];
         snprintf(d->id, sizeof(d->id), "%s", db_cell(&r, i, 0));
         snprintf(d->name, sizeof(d->name), "%s", db_cell(&r, i, 1));
-        d->dkim_enabled = admin_truthy(db_cell(&r, i, 2));
+        d->dkim_enabled = admin_cell_true(db_cell(&r, i, 2));
         snprintf(d->selector, sizeof(d->selector), "%s", db_cell(&r, i, 3));
         d->public_key = strdup(db_cell(&r, i, 4));
         snprintf(d->key_path, sizeof(d->key_path), "%s", db_cell(&r, i, 5));
