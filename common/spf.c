@@ -17,6 +17,7 @@
 #define SPF_MAX_VOIDS 2
 #define SPF_MAX_MX 10
 #define SPF_MAX_DEPTH 10
+#define SPF_MAX_EXPANSION 65536
 
 static const char *const mechanisms[] = {"include", "exists", "ptr", "ip4", "ip6", "all", "mx",
                                          "a"};
@@ -383,9 +384,18 @@ static int expand(const struct eval *e, const char *spec, size_t n, const char *
             strbuf_free(&val);
             i = (size_t)(close - spec);
         }
+        if (out->len > SPF_MAX_EXPANSION)
+            return -1; /* a record that expands without bound */
     }
     if (out->data == NULL)
         strbuf_puts(out, "");
+    /* RFC 7208 §7.3: a name longer than 253 characters loses labels on the left */
+    while (out->len > 253) {
+        char *dot = memchr(out->data, '.', out->len);
+        size_t cut = dot != NULL ? (size_t)(dot - out->data) + 1 : out->len;
+        memmove(out->data, out->data + cut, out->len - cut + 1);
+        out->len -= cut;
+    }
     return 0;
 }
 

@@ -47,6 +47,7 @@ struct rr {
 };
 static const struct rr *table;
 static unsigned asked;
+static size_t longest; /* the longest name asked */
 
 static void table_ask(void *ctx, const char *name, const char *type, struct dns_answer *out)
 {
@@ -55,6 +56,8 @@ static void table_ask(void *ctx, const char *name, const char *type, struct dns_
 
     (void)ctx;
     asked++;
+    if (strlen(name) > longest)
+        longest = strlen(name);
     memset(out, 0, sizeof(*out));
     for (i = 0; table[i].name != NULL; i++) {
         if (strcasecmp(table[i].name, name) != 0)
@@ -227,6 +230,20 @@ int main(void)
         is_str(spf_result_name(eval(dual, "192.0.2.200", "d.example", &e)), "pass", "dual CIDR: IPv4 /24");
         is_str(spf_result_name(eval(dual, "2001:db8:1:2:ffff::9", "d.example", &e)), "pass", "dual CIDR: IPv6 /64");
         is_str(spf_result_name(eval(dual, "2001:db8:1:3::1", "d.example", &e)), "fail", "outside the /64: fail");
+    }
+
+    {
+        /* RFC 7208 §7.3: an expansion past 253 characters loses labels on the left, so a
+           record whose includes expand their own domain cannot grow without bound */
+        static const struct rr grow[] = {
+            {"abcdefghijabcdefghijabcdefghij.example", "TXT",
+             "v=spf1 include:%{d}.%{d}.%{d}.%{d}.%{d}.%{d}.%{d}.%{d} -all"},
+            {NULL, NULL, NULL}};
+        longest = 0;
+        eval(grow, "192.0.2.1", "abcdefghijabcdefghijabcdefghij.example", &e);
+        ok(longest <= 253, "a self-expanding include asks names of at most 253 characters (%zu)",
+           longest);
+        is_str(spf_result_name(e.result), "permerror", "and ends in permerror");
     }
 
     /* DMARC: Modoboa's vectors */
