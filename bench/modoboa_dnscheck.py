@@ -2,7 +2,7 @@
 """The query pattern of Modoboa's DNS checks, written out with the libraries Modoboa uses
 (dnspython and gevent), for bench/dnscheck to compare with modo-dnscheck on the same zones.
 
-This is not Modoboa (which is not installed here): it is the work Modoboa's check_mx and
+This is not Modoboa (not a Debian package; it needs its whole Django site): it is the work Modoboa's check_mx and
 dnstools checks do per domain (spec modoboa.md §5.2), with Modoboa's rules, so that the
 comparison measures the same questions asked the way Modoboa asks them:
 
