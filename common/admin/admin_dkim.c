@@ -11,53 +11,62 @@
 #include <string.h>
 
 /*
- * Modoboa keeps dkim_keys_storage_dir and dkim_default_key_length in core_localconfig's
- * JSON: read them there unless modo.conf sets them. A database without the table, or
- * without the keys, leaves modo.conf's defaults.
+ * Modoboa's setting admin.<param> from core_localconfig's JSON into out (malloc'd), or NULL
+ * when the database has no such table, row or key (not a Modoboa database: not an error).
+ * A savepoint keeps PostgreSQL's transaction usable after a failed statement.
  */
-int admin_dkim_settings(struct admin *a, char *dir, size_t size, int *bits)
+static int localconfig_admin(struct admin *a, const char *param, char **out)
 {
     struct db_result r;
-    const char *sql =
-        db_is_pgsql(a->db)
-            ? "SELECT _parameters::jsonb->'admin'->>'dkim_keys_storage_dir',"
-              " _parameters::jsonb->'admin'->>'dkim_default_key_length' FROM core_localconfig"
-              " ORDER BY id LIMIT 1"
-            : "SELECT json_extract(_parameters, '$.admin.dkim_keys_storage_dir'),"
-              " json_extract(_parameters, '$.admin.dkim_default_key_length')"
-              " FROM core_localconfig WHERE json_valid(_parameters) ORDER BY id LIMIT 1";
-    const char *cdir = NULL, *cbits = NULL;
-    bool dir_set = conf_origin(a->conf, "dkim", "storage_dir") != NULL;
-    bool bits_set = conf_origin(a->conf, "dkim", "default_key_length") != NULL;
+    bool pg = db_is_pgsql(a->db);
+    const char *sql = pg ? "SELECT _parameters::jsonb->'admin'->>$1 FROM core_localconfig"
+                           " ORDER BY id LIMIT 1"
+                         : "SELECT json_extract(_parameters, '$.admin.' || $1) FROM"
+                           " core_localconfig WHERE json_valid(_parameters) ORDER BY id LIMIT 1";
 
-    snprintf(dir, size, "%s", conf_str(a->conf, "dkim", "storage_dir"));
-    *bits = atoi(conf_str(a->conf, "dkim", "default_key_length"));
-    if (dir_set && bits_set)
-        return 0;
-    /* the table may be missing (not a Modoboa database): not an error; a savepoint keeps
-       PostgreSQL's transaction usable after the failed statement */
-    if (db_is_pgsql(a->db) && db_exec(a->db, NULL, "SAVEPOINT modo_localconfig", 0, NULL) < 0)
+    *out = NULL;
+    if (pg && db_exec(a->db, NULL, "SAVEPOINT modo_localconfig", 0, NULL) < 0)
         return admin_dbfail(a);
-    if (db_exec(a->db, &r, sql, 0, NULL) < 0) {
+    if (db_exec(a->db, &r, sql, DB_ARGS(param)) < 0) {
         db_result_free(&r);
-        if (db_is_pgsql(a->db) &&
-            db_exec(a->db, NULL, "ROLLBACK TO SAVEPOINT modo_localconfig", 0, NULL) < 0)
+        if (pg && db_exec(a->db, NULL, "ROLLBACK TO SAVEPOINT modo_localconfig", 0, NULL) < 0)
             return admin_dbfail(a);
         return 0;
     }
-    if (r.nrows > 0) {
-        cdir = db_cell(&r, 0, 0);
-        cbits = db_cell(&r, 0, 1);
+    if (r.nrows > 0 && db_cell(&r, 0, 0) != NULL)
+        *out = strdup(db_cell(&r, 0, 0));
+    db_result_free(&r);
+    if (pg && db_exec(a->db, NULL, "RELEASE SAVEPOINT modo_localconfig", 0, NULL) < 0) {
+        free(*out);
+        *out = NULL;
+        return admin_dbfail(a);
     }
-    if (!dir_set && cdir != NULL && cdir[0] == '/')
+    return 0;
+}
+
+/*
+ * Modoboa keeps dkim_keys_storage_dir and dkim_default_key_length in core_localconfig:
+ * read them there unless modo.conf sets them.
+ */
+int admin_dkim_settings(struct admin *a, char *dir, size_t size, int *bits)
+{
+    char *cdir = NULL, *cbits = NULL;
+    int rc = 0;
+
+    snprintf(dir, size, "%s", conf_str(a->conf, "dkim", "storage_dir"));
+    *bits = atoi(conf_str(a->conf, "dkim", "default_key_length"));
+    if (conf_origin(a->conf, "dkim", "storage_dir") == NULL)
+        rc = localconfig_admin(a, "dkim_keys_storage_dir", &cdir);
+    if (rc == 0 && conf_origin(a->conf, "dkim", "default_key_length") == NULL)
+        rc = localconfig_admin(a, "dkim_default_key_length", &cbits);
+    if (cdir != NULL && cdir[0] == '/')
         snprintf(dir, size, "%s", cdir);
-    if (!bits_set && cbits != NULL &&
+    if (cbits != NULL &&
         (strcmp(cbits, "1024") == 0 || strcmp(cbits, "2048") == 0 || strcmp(cbits, "4096") == 0))
         *bits = atoi(cbits);
-    db_result_free(&r);
-    if (db_is_pgsql(a->db) && db_exec(a->db, NULL, "RELEASE SAVEPOINT modo_localconfig", 0, NULL) < 0)
-        return admin_dbfail(a);
-    return 0;
+    free(cdir);
+    free(cbits);
+    return rc;
 }
 
 int admin_dkim_domains(struct admin *a, const char *name, struct db_result *r)
@@ -236,32 +245,16 @@ int admin_dns_domains(struct admin *a, const char *name, bool all, struct db_res
 
 int admin_dns_valid_mxs(struct admin *a, char *out, size_t size)
 {
-    struct db_result r;
-    const char *sql =
-        db_is_pgsql(a->db)
-            ? "SELECT _parameters::jsonb->'admin'->>'valid_mxs' FROM core_localconfig ORDER BY id"
-              " LIMIT 1"
-            : "SELECT json_extract(_parameters, '$.admin.valid_mxs') FROM core_localconfig"
-              " WHERE json_valid(_parameters) ORDER BY id LIMIT 1";
+    char *v = NULL;
+    int rc = 0;
 
     snprintf(out, size, "%s", conf_str(a->conf, "dnscheck", "valid_mxs"));
-    if (conf_origin(a->conf, "dnscheck", "valid_mxs") != NULL)
-        return 0;
-    if (db_is_pgsql(a->db) && db_exec(a->db, NULL, "SAVEPOINT modo_localconfig", 0, NULL) < 0)
-        return admin_dbfail(a);
-    if (db_exec(a->db, &r, sql, 0, NULL) < 0) {
-        db_result_free(&r);
-        if (db_is_pgsql(a->db) &&
-            db_exec(a->db, NULL, "ROLLBACK TO SAVEPOINT modo_localconfig", 0, NULL) < 0)
-            return admin_dbfail(a);
-        return 0;
-    }
-    if (r.nrows > 0 && db_cell(&r, 0, 0) != NULL)
-        snprintf(out, size, "%s", db_cell(&r, 0, 0));
-    db_result_free(&r);
-    if (db_is_pgsql(a->db) && db_exec(a->db, NULL, "RELEASE SAVEPOINT modo_localconfig", 0, NULL) < 0)
-        return admin_dbfail(a);
-    return 0;
+    if (conf_origin(a->conf, "dnscheck", "valid_mxs") == NULL)
+        rc = localconfig_admin(a, "valid_mxs", &v);
+    if (v != NULL)
+        snprintf(out, size, "%s", v);
+    free(v);
+    return rc;
 }
 
 int admin_dns_old_dnsbl(struct admin *a, const char *domain_id, struct db_result *r)
