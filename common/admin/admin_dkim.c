@@ -44,6 +44,12 @@ static int localconfig_admin(struct admin *a, const char *param, char **out)
     return 0;
 }
 
+/* Was the setting given in modo.conf (not its default)? */
+static bool conf_given(const struct admin *a, const char *section, const char *name)
+{
+    return strcmp(conf_origin(a->conf, section, name), "default") != 0;
+}
+
 /*
  * Modoboa keeps dkim_keys_storage_dir and dkim_default_key_length in core_localconfig:
  * read them there unless modo.conf sets them.
@@ -55,9 +61,9 @@ int admin_dkim_settings(struct admin *a, char *dir, size_t size, int *bits)
 
     snprintf(dir, size, "%s", conf_str(a->conf, "dkim", "storage_dir"));
     *bits = atoi(conf_str(a->conf, "dkim", "default_key_length"));
-    if (conf_origin(a->conf, "dkim", "storage_dir") == NULL)
+    if (!conf_given(a, "dkim", "storage_dir"))
         rc = localconfig_admin(a, "dkim_keys_storage_dir", &cdir);
-    if (rc == 0 && conf_origin(a->conf, "dkim", "default_key_length") == NULL)
+    if (rc == 0 && !conf_given(a, "dkim", "default_key_length"))
         rc = localconfig_admin(a, "dkim_default_key_length", &cbits);
     if (cdir != NULL && cdir[0] == '/')
         snprintf(dir, size, "%s", cdir);
@@ -249,7 +255,7 @@ int admin_dns_valid_mxs(struct admin *a, char *out, size_t size)
     int rc = 0;
 
     snprintf(out, size, "%s", conf_str(a->conf, "dnscheck", "valid_mxs"));
-    if (conf_origin(a->conf, "dnscheck", "valid_mxs") == NULL)
+    if (!conf_given(a, "dnscheck", "valid_mxs"))
         rc = localconfig_admin(a, "valid_mxs", &v);
     if (v != NULL)
         snprintf(out, size, "%s", v);
