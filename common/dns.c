@@ -54,6 +54,39 @@ static int parse_hostport(const char *s, char *addr, size_t size, unsigned *port
     return 0;
 }
 
+int dns_net_parse(const char *s, int family, unsigned char addr[16], bool *six, int *len)
+{
+    char buf[64];
+    const char *slash = strchr(s, '/');
+    size_t n = slash ? (size_t)(slash - s) : strlen(s);
+
+    if (n == 0 || n >= sizeof(buf))
+        return -1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    *six = family == 6 || (family == 0 && strchr(buf, ':') != NULL);
+    if (inet_pton(*six ? AF_INET6 : AF_INET, buf, addr) != 1)
+        return -1;
+    *len = *six ? 128 : 32;
+    if (slash != NULL) {
+        char *end;
+        long l = strtol(slash + 1, &end, 10);
+        if (end == slash + 1 || *end != '\0' || l < 0 || l > *len)
+            return -1;
+        *len = (int)l;
+    }
+    return 0;
+}
+
+bool dns_net_contains(const unsigned char *net, int len, const unsigned char *a)
+{
+    int full = len / 8, rest = len % 8;
+
+    if (memcmp(a, net, (size_t)full) != 0)
+        return false;
+    return rest == 0 || ((a[full] ^ net[full]) & (0xff << (8 - rest))) == 0;
+}
+
 static ldns_rdf *addr_rdf(const char *addr)
 {
     return ldns_rdf_new_frm_str(strchr(addr, ':') ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A, addr);

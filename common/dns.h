@@ -41,6 +41,12 @@ struct dns_answer {
     char error[160];
 };
 
+/* "addr[/len]" (an address or a CIDR network): family 4, 6, or 0 for either; *six says
+ * which it was. 0, or -1 if it is not one. Pure. */
+int dns_net_parse(const char *s, int family, unsigned char addr[16], bool *six, int *len);
+/* Is address a (16 bytes, or 4 used) inside the network net/len? */
+bool dns_net_contains(const unsigned char *net, int len, const unsigned char *a);
+
 struct dns *dns_new(const struct conf *conf, struct strbuf *err);
 void dns_free(struct dns **d);
 

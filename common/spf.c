@@ -76,25 +76,9 @@ static int parse_cidrs(const char *s, int *c4, int *c6, char *bad, size_t size)
 /* ip4:/ip6: value "addr[/len]": 0 if valid. */
 static int parse_ipnet(const char *v, bool six, unsigned char *addr, int *len)
 {
-    char buf[64];
-    const char *slash = strchr(v, '/');
-    size_t n = slash ? (size_t)(slash - v) : strlen(v);
+    bool is6;
 
-    if (n == 0 || n >= sizeof(buf))
-        return -1;
-    memcpy(buf, v, n);
-    buf[n] = '\0';
-    if (inet_pton(six ? AF_INET6 : AF_INET, buf, addr) != 1)
-        return -1;
-    *len = six ? 128 : 32;
-    if (slash != NULL) {
-        char *end;
-        long l = strtol(slash + 1, &end, 10);
-        if (end == slash + 1 || *end != '\0' || l < 0 || l > (six ? 128 : 32))
-            return -1;
-        *len = (int)l;
-    }
-    return 0;
+    return dns_net_parse(v, six ? 6 : 4, addr, &is6, len);
 }
 
 /* One term split: qualifier, name (a known mechanism, or a modifier's name), its value. */
@@ -399,17 +383,6 @@ static int expand(const struct eval *e, const char *spec, size_t n, const char *
     return 0;
 }
 
-static bool in_net(const unsigned char *a, const unsigned char *net, int len)
-{
-    int full = len / 8, rest = len % 8;
-
-    if (memcmp(a, net, (size_t)full) != 0)
-        return false;
-    if (rest == 0)
-        return true;
-    return ((a[full] ^ net[full]) & (0xff << (8 - rest))) == 0;
-}
-
 /* A query that counts toward the void limit when it finds nothing. */
 static void ask(struct eval *e, const char *name, const char *type, struct dns_answer *a)
 {
@@ -450,7 +423,7 @@ static int addr_match(struct eval *e, const char *name, int c4, int c6, bool cou
     for (i = 0; i < a.n && !m; i++) {
         unsigned char x[16];
         if (inet_pton(e->six ? AF_INET6 : AF_INET, a.values[i], x) == 1)
-            m = in_net(e->addr, x, e->six ? c6 : c4);
+            m = dns_net_contains(x, e->six ? c6 : c4, e->addr);
     }
     dns_answer_free(&a);
     return m;
@@ -474,7 +447,7 @@ static int mechanism(struct eval *e, const struct term *t, const char *domain, i
         bool six = t->name[2] == '6';
         if (parse_ipnet(v + 1, six, net, &len) < 0)
             return -1;
-        return six == e->six && in_net(e->addr, net, len);
+        return six == e->six && dns_net_contains(net, len, e->addr);
     }
     /* the rest ask DNS */
     e->out->lookups++;

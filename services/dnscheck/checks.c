@@ -29,30 +29,6 @@ const char *dc_record_type(int i)
     return record_types[i];
 }
 
-static int parse_net(const char *s, unsigned char *addr, bool *six, int *len)
-{
-    char buf[64];
-    const char *slash = strchr(s, '/');
-    size_t n = slash ? (size_t)(slash - s) : strlen(s);
-
-    if (n == 0 || n >= sizeof(buf))
-        return -1;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    *six = strchr(buf, ':') != NULL;
-    if (inet_pton(*six ? AF_INET6 : AF_INET, buf, addr) != 1)
-        return -1;
-    *len = *six ? 128 : 32;
-    if (slash != NULL) {
-        char *end;
-        long l = strtol(slash + 1, &end, 10);
-        if (end == slash + 1 || *end != '\0' || l < 0 || l > *len)
-            return -1;
-        *len = (int)l;
-    }
-    return 0;
-}
-
 int dc_settings_load(struct dc_settings *s, const struct conf *conf, const char *valid_mxs,
                      char *err, size_t size)
 {
@@ -72,8 +48,8 @@ int dc_settings_load(struct dc_settings *s, const struct conf *conf, const char 
     s->authoritative = conf_bool(conf, "dnscheck", "authoritative");
     for (p = valid_mxs; sscanf(p, " %299s%n", word, &used) == 1; p += used) {
         if (s->nnets == DC_MAX_NETS ||
-            parse_net(word, s->nets[s->nnets].addr, &s->nets[s->nnets].six,
-                      &s->nets[s->nnets].len) < 0) {
+            dns_net_parse(word, 0, s->nets[s->nnets].addr, &s->nets[s->nnets].six,
+                          &s->nets[s->nnets].len) < 0) {
             snprintf(err, size, "valid_mxs: \"%.100s\" is not an address or network", word);
             return -1;
         }
@@ -179,13 +155,9 @@ static bool managed(const struct dc_settings *s, const char *addr)
 
     if (inet_pton(six ? AF_INET6 : AF_INET, addr, a) != 1)
         return false;
-    for (i = 0; i < s->nnets; i++) {
-        int full = s->nets[i].len / 8, rest = s->nets[i].len % 8;
-        if (s->nets[i].six != six || memcmp(a, s->nets[i].addr, (size_t)full) != 0)
-            continue;
-        if (rest == 0 || ((a[full] ^ s->nets[i].addr[full]) & (0xff << (8 - rest))) == 0)
+    for (i = 0; i < s->nnets; i++)
+        if (s->nets[i].six == six && dns_net_contains(s->nets[i].addr, s->nets[i].len, a))
             return true;
-    }
     return false;
 }
 
