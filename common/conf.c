@@ -70,6 +70,9 @@ static const struct conf_setting conf_table[] = {
     {"database", "max_queue", CONF_INT, "10000", 1, 10000000, NULL,
      "PostgreSQL questions waiting for a connection, per process; more fail at once"
      " (a temporary failure)"},
+    {"database", "owner", CONF_STRING, "modo", 0, 0, NULL,
+     "SQLite: the user (with its group) modoctl db init gives the database file and the"
+     " directory it creates: the daemons' user; empty: left to whoever runs modoctl"},
 
     {"redis", "address", CONF_STRING, "", 0, 0, NULL,
      "HOST:PORT or unix:PATH of the shared L2 cache; empty disables Redis"},

@@ -25,6 +25,7 @@
 #include <sys/queue.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
+#include <unistd.h>
 
 /* What a reload replaced, kept until what was asked of it has been answered. */
 struct retired {
@@ -134,6 +135,11 @@ static int check_conf(const struct conf *conf, bool connect, char **error_r)
     return d.ops->configure(conf, error_r);
 }
 
+static int store_flags(void)
+{
+    return d.ops->read_only ? STORE_READ_ONLY : 0;
+}
+
 static int check_only(void)
 {
     char *err = NULL;
@@ -144,7 +150,10 @@ static int check_only(void)
         free(err);
         return 1;
     }
-    rc = store_check(d.conf, &err);
+    /* as the daemon will run: the database must be readable (writable) by [section] user */
+    if (geteuid() == 0 && conf_str(d.conf, d.ops->section, "user")[0] != '\0')
+        server_become_user(d.conf, d.ops->section);
+    rc = store_check(d.conf, store_flags(), &err);
     if (rc == 2) { /* it can serve, with short cache lifetimes */
         fprintf(stderr, "%s: warning: %s\n", d.ops->program, err);
         free(err);
@@ -364,7 +373,7 @@ static bool reload(struct server *srv, bool announce)
     }
     if (fresh != NULL && d.base != NULL && data_settings_differ(d.store_conf, fresh)) {
         renew = true;
-        store = store_open_flags(d.base, fresh, 0, &err);
+        store = store_open_flags(d.base, fresh, store_flags(), &err);
         if (store == NULL)
             conf_free(&fresh);
     }
@@ -423,7 +432,7 @@ static void *worker_init(struct server *srv, struct event_base *base)
     (void)srv;
     d.base = base;
     d.store_conf = d.conf;
-    d.store = store_open_flags(base, d.conf, 0, &err);
+    d.store = store_open_flags(base, d.conf, store_flags(), &err);
     if (d.store == NULL) {
         log_error("%s", err);
         free(err);
@@ -502,9 +511,15 @@ int daemon_main(int argc, char **argv, const struct daemon_ops *ops)
     apply_log(d.conf);
     if (check_conf(d.conf, false, &err) < 0)
         log_fatal("%s", err);
-    /* refuse to start on a database that cannot answer (no file, no schema) */
-    store_require(d.conf, d.conf_path);
     d.srv = server_new_tagged(d.conf, ops->section, ops->proto, ops->validate_tag);
+    /* listeners bound: from here on as [section] user, who must be able to use the database */
+    server_become_user(d.conf, ops->section);
+    /* refuse to start on a database that cannot answer (no file, no schema, no access) */
+    if (store_require(d.conf, store_flags(), d.conf_path) < 0) {
+        server_free(&d.srv); /* its unix sockets go */
+        conf_free(&d.conf);
+        return 1;
+    }
     server_set_reload(d.srv, reload);
     if (ops->metrics != NULL)
         metrics_init(ops->metrics, server_workers(d.srv));

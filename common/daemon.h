@@ -34,6 +34,8 @@ struct daemon_ops {
     const char *summary; /* one line for --help */
     const struct server_protocol *proto;
     const struct metrics_def *metrics; /* what its counters are called (metrics.h) */
+    /* It never writes to the database (STORE_READ_ONLY: SQLite is opened read-only). */
+    bool read_only;
     /* Listeners may carry tags (TAG=ENDPOINT): NULL if conf accepts the tag, else why not. */
     const char *(*validate_tag)(const struct conf *conf, const char *tag);
     /*

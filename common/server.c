@@ -959,30 +959,30 @@ const char *server_check_tags(const struct server *srv, const struct conf *conf)
     return NULL;
 }
 
-static void drop_privileges(struct server *srv)
+void server_become_user(const struct conf *conf, const char *section)
 {
-    const char *user = conf_str(srv->conf, srv->section, "user");
+    const char *user = conf_str(conf, section, "user");
     struct passwd *pw;
 
     if (user[0] == '\0') {
         if (geteuid() == 0)
             log_fatal("[%s] user: refusing to run as root; set the unprivileged user to run as",
-                      srv->section);
+                      section);
         return;
     }
     pw = getpwnam(user);
     if (pw == NULL)
         log_fatal("%s: [%s] user: no such user \"%s\"; create it (adduser --system --group"
                   " --no-create-home --home /nonexistent %s) or name another",
-                  conf_origin(srv->conf, srv->section, "user"), srv->section, user, user);
+                  conf_origin(conf, section, "user"), section, user, user);
     if (geteuid() != 0) {
         if (getuid() != pw->pw_uid)
-            log_fatal("[%s] user: cannot switch to \"%s\" without root", srv->section, user);
-        return;
+            log_fatal("[%s] user: cannot switch to \"%s\" without root", section, user);
+        return; /* already that user (or dropped earlier) */
     }
     if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
         setuid(pw->pw_uid) < 0)
-        log_fatal("[%s] user: cannot switch to \"%s\": %s", srv->section, user, strerror(errno));
+        log_fatal("[%s] user: cannot switch to \"%s\": %s", section, user, strerror(errno));
     if (setuid(0) == 0)
         log_panic("privileges could be regained after dropping them");
 }
@@ -1064,7 +1064,7 @@ int server_run(struct server *srv, server_worker_init_cb *init)
     bool ready = false;
     int i, status, rc = 0;
 
-    drop_privileges(srv);
+    server_become_user(srv->conf, srv->section);
     log_info("%s: started (%d worker%s)", srv->section, nworkers, nworkers > 1 ? "s" : "");
     if (nworkers == 1) {
         rc = worker_main(srv, init);
@@ -1193,6 +1193,7 @@ void server_free(struct server **srvp)
 
     if (srv == NULL)
         return;
+    remove_sockets(srv); /* if still there (server_run removes them) */
     for (i = 0; i < srv->nfds; i++)
         free(srv->tags[i]);
     for (i = 0; i < srv->nunix; i++)

@@ -74,6 +74,11 @@ void server_set_reload(struct server *server, server_reload_cb *cb);
 void server_apply_conf(struct server *server, const struct conf *conf);
 /* Would every listener's tag be accepted under conf? NULL, or why not. */
 const char *server_check_tags(const struct server *server, const struct conf *conf);
+/*
+ * Become [section] user (from root; already that user: nothing to do). Fatal when it
+ * cannot, or when running as root with no user set. server_run() calls it too.
+ */
+void server_become_user(const struct conf *conf, const char *section);
 /* Drop privileges, fork workers, run until SIGTERM. Returns the exit status. */
 int server_run(struct server *server, server_worker_init_cb *init);
 

@@ -82,12 +82,12 @@ static char *url_for_log(const char *url)
     return strbuf_steal(&sb);
 }
 
-int store_check(const struct conf *conf, char **error_r)
+int store_check(const struct conf *conf, int flags, char **error_r)
 {
     const char *url = conf_str(conf, "database", "url");
 
     if (strncmp(url, "sqlite://", 9) == 0)
-        return store_sqlite_check(url + 9, error_r);
+        return store_sqlite_check(url + 9, flags, error_r);
     if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) {
         const char *wurl = conf_str(conf, "database", "write_url");
         int rc = store_pgsql_check(url, conf_ms(conf, "database", "deadline") * 3, error_r);
@@ -122,13 +122,15 @@ int store_check(const struct conf *conf, char **error_r)
     return -1;
 }
 
-void store_require(const struct conf *conf, const char *conf_path)
+int store_require(const struct conf *conf, int flags, const char *conf_path)
 {
     char *err = NULL;
 
-    switch (store_check(conf, &err)) {
+    switch (store_check(conf, flags, &err)) {
     case -1:
-        log_fatal("%s: %s", conf_path, err);
+        log_error("%s: %s", conf_path, err);
+        free(err);
+        return -1;
     case 1:
         log_warning("%s (starting anyway: questions answer a temporary failure until it is back)",
                     err);
@@ -140,6 +142,7 @@ void store_require(const struct conf *conf, const char *conf_path)
         break;
     }
     free(err);
+    return 0;
 }
 
 struct store *store_open(struct event_base *base, const struct conf *conf, char **error_r)
@@ -159,7 +162,7 @@ struct store *store_open_flags(struct event_base *base, const struct conf *conf,
     store->tool = (flags & STORE_CREATE) != 0;
     store->deadline_ms = conf_ms(conf, "database", "deadline");
     if (strncmp(url, "sqlite://", 9) == 0) {
-        rc = store_sqlite_open(store, url + 9, (flags & STORE_CREATE) != 0, error_r);
+        rc = store_sqlite_open(store, url + 9, flags, error_r);
     } else if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) {
         rc = store_pgsql_open(store, url, error_r);
     } else {

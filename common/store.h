@@ -126,6 +126,8 @@ struct store *store_open(struct event_base *base, const struct conf *conf, char 
  * database.
  */
 #define STORE_CREATE 1
+/* STORE_READ_ONLY: a daemon that never writes (modo-lookupd): SQLite is opened read-only. */
+#define STORE_READ_ONLY 2
 struct store *store_open_flags(struct event_base *base, const struct conf *conf, int flags,
                                char **error_r);
 
@@ -137,10 +139,12 @@ struct store *store_open_flags(struct event_base *base, const struct conf *conf,
  * answer but modo_generation cannot be read (*error_r names the fix; the daemon starts and
  * caches for at most [cache] fallback_ttl).
  */
-int store_check(const struct conf *conf, char **error_r);
-/* For a daemon's start: store_check(), fatal when the database cannot answer (naming
- * conf_path), a warning when PostgreSQL is only unreachable now. */
-void store_require(const struct conf *conf, const char *conf_path);
+int store_check(const struct conf *conf, int flags, char **error_r);
+/* For a daemon's start (as its own user): store_check(); -1 (logged, naming conf_path) when
+ * the database cannot answer, a warning when PostgreSQL is only unreachable now. With SQLite,
+ * flags say whether the daemon writes: a file or directory it cannot write is then an error
+ * naming their owners and the chown that fixes it. */
+int store_require(const struct conf *conf, int flags, const char *conf_path);
 /*
  * Stop: every pending question is answered with an error (status -1), and any question
  * asked from then on fails at once. The store stays allocated, so callbacks that run

@@ -68,10 +68,10 @@ void store_generation_seen(struct store *store, int64_t generation);
 void store_generation_failed(struct store *store, const char *why);
 
 int store_pgsql_open(struct store *store, const char *url, char **error_r);
-int store_sqlite_open(struct store *store, const char *path, bool create, char **error_r);
+int store_sqlite_open(struct store *store, const char *path, int flags, char **error_r);
 /* store_check() of each backend */
 int store_pgsql_check(const char *url, long long timeout_ms, char **error_r);
-int store_sqlite_check(const char *path, char **error_r);
+int store_sqlite_check(const char *path, int flags, char **error_r);
 
 /* Embedded SQL scripts (generated from sql/ at build time: schema_sql.c). */
 extern const char modo_sql_pgsql_schema[];

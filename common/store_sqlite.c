@@ -16,7 +16,11 @@
 #include "store_impl.h"
 #include "strbuf.h"
 
+#include <errno.h>
 #include <event2/event.h>
+#include <grp.h>
+#include <libgen.h>
+#include <pwd.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -144,6 +148,7 @@ struct sqlite_store {
     ino_t ino;
     int64_t salt; /* added to the generation: entries of a replaced file never match */
     bool gone;    /* the file was removed: questions fail until it is back */
+    int open_flags; /* SQLITE_OPEN_READWRITE, or _READONLY for a daemon that never writes */
     /* questions that found the database locked: retried from a timer until their deadline */
     struct busy_question *busy_head, *busy_tail;
     struct event *busy_ev;
@@ -379,17 +384,76 @@ static int64_t file_salt(dev_t dev, ino_t ino)
     return (int64_t)((h >> 44) << 40); /* 20 bits above the counter's 40 */
 }
 
+/* "user:group, mode 0640" of a file or directory, in sb */
+static void describe_node(struct strbuf *sb, const char *path)
+{
+    struct stat st;
+    struct passwd *pw;
+    struct group *gr;
+
+    if (stat(path, &st) < 0) {
+        strbuf_printf(sb, "%s: %s", path, strerror(errno));
+        return;
+    }
+    pw = getpwuid(st.st_uid);
+    gr = getgrgid(st.st_gid);
+    strbuf_printf(sb, "%s is %s:%s, mode %04o", path, pw ? pw->pw_name : "?",
+                  gr ? gr->gr_name : "?", (unsigned)(st.st_mode & 07777));
+}
+
+/*
+ * The file (or its directory, where SQLite keeps the -wal and -shm files) cannot be read
+ * or written by this process: the error names both owners and the chown that fixes it.
+ */
+static char *ownership_error(const char *path, const char *cannot, const char *why)
+{
+    struct strbuf sb = STRBUF_INIT;
+    struct passwd *pw = getpwuid(geteuid());
+    char *user = xstrdup(pw ? pw->pw_name : "USER");
+    struct group *gr = getgrgid(getegid());
+    char *group = xstrdup(gr ? gr->gr_name : "GROUP");
+    char *copy = xstrdup(path);
+    const char *dir = dirname(copy);
+
+    strbuf_printf(&sb, "the SQLite database %s cannot be %s by user %s (", path, cannot, user);
+    if (why != NULL)
+        strbuf_printf(&sb, "SQLite: %s; ", why);
+    describe_node(&sb, path);
+    strbuf_puts(&sb, "; ");
+    describe_node(&sb, dir);
+    strbuf_printf(&sb, "): chown %s:%s %s %s (modoctl db init gives both to [database] owner)",
+                  user, group, dir, path);
+    free(copy);
+    free(user);
+    free(group);
+    return strbuf_steal(&sb);
+}
+
+/* An SQLite error that comes from file permissions */
+static bool is_access_error(sqlite3 *db)
+{
+    int rc = sqlite3_errcode(db) & 0xff;
+
+    return rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY || rc == SQLITE_PERM;
+}
+
 static int sqlite_connect(struct sqlite_store *s, int flags, char **error_r)
 {
     struct stat st;
 
     if (sqlite3_open_v2(s->path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         struct strbuf sb = STRBUF_INIT;
-        strbuf_printf(&sb, "cannot open the SQLite database %s: %s%s", s->path,
-                      s->db ? sqlite3_errmsg(s->db) : "out of memory",
-                      access(s->path, F_OK) < 0 ? " (no such file: create it with modoctl db init)"
-                                                 : "");
-        *error_r = strbuf_steal(&sb);
+        const char *why = s->db ? sqlite3_errmsg(s->db) : "out of memory";
+        if (access(s->path, F_OK) < 0 && errno == ENOENT) {
+            strbuf_printf(&sb, "cannot open the SQLite database %s: %s (no such file: create it"
+                               " with modoctl db init)", s->path, why);
+            *error_r = strbuf_steal(&sb);
+        } else if (access(s->path, R_OK) < 0) {
+            *error_r = ownership_error(s->path, "read", why);
+        } else {
+            strbuf_printf(&sb, "cannot open the SQLite database %s: %s", s->path, why);
+            *error_r = strbuf_steal(&sb);
+        }
         sqlite3_close(s->db);
         s->db = NULL;
         return -1;
@@ -451,7 +515,7 @@ static bool sqlite_check_file(struct store *store)
         /* open the new file first: if that fails, keep failing rather than answer from the old */
         struct sqlite_store fresh = *s;
         fresh.db = NULL;
-        if (sqlite_connect(&fresh, SQLITE_OPEN_READWRITE, &err) < 0) {
+        if (sqlite_connect(&fresh, s->open_flags, &err) < 0) {
             s->db = old;
             if (!s->gone) {
                 log_error("the SQLite database %s was replaced and %s", s->path, err);
@@ -550,7 +614,7 @@ static const struct store_backend sqlite_backend = {
     "sqlite", sqlite_ask, sqlite_exec_script, sqlite_close, sqlite_read_generation,
 };
 
-int store_sqlite_open(struct store *store, const char *path, bool create, char **error_r)
+int store_sqlite_open(struct store *store, const char *path, int flags, char **error_r)
 {
     struct sqlite_store *s = xcalloc(1, sizeof(*s));
     long long poll_ms = conf_ms(store->conf, "database", "poll_interval");
@@ -562,7 +626,9 @@ int store_sqlite_open(struct store *store, const char *path, bool create, char *
         return -1;
     }
     s->path = xstrdup(path);
-    if (sqlite_connect(s, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0), error_r) < 0) {
+    s->open_flags = (flags & STORE_READ_ONLY) != 0 ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    if (sqlite_connect(s, s->open_flags | ((flags & STORE_CREATE) != 0 ? SQLITE_OPEN_CREATE : 0),
+                       error_r) < 0) {
         free(s->path);
         free(s);
         return -1;
@@ -583,8 +649,11 @@ int store_sqlite_open(struct store *store, const char *path, bool create, char *
     return 0;
 }
 
-/* Can the daemons answer from this file? Opened read-only: nothing is created. */
-int store_sqlite_check(const char *path, char **error_r)
+/*
+ * Can the daemons answer from this file? Opened read-only: nothing is created. A daemon
+ * that writes (not STORE_READ_ONLY) must be able to write the file and its directory.
+ */
+int store_sqlite_check(const char *path, int flags, char **error_r)
 {
     struct sqlite_store s;
     size_t q;
@@ -592,13 +661,26 @@ int store_sqlite_check(const char *path, char **error_r)
 
     memset(&s, 0, sizeof(s));
     s.path = (char *)path;
+    if ((flags & STORE_READ_ONLY) == 0 && access(path, F_OK) == 0) {
+        char *copy = xstrdup(path);
+        bool writable = access(path, R_OK | W_OK) == 0 && access(dirname(copy), W_OK | X_OK) == 0;
+        free(copy);
+        if (!writable) {
+            *error_r = ownership_error(path, "written", NULL);
+            return -1;
+        }
+    }
     if (sqlite_connect(&s, SQLITE_OPEN_READONLY, error_r) < 0)
         return -1;
     for (q = 0; q < STORE_Q__COUNT && rc == 0; q++) {
         sqlite3_stmt *st = NULL;
         if (q == STORE_Q_GENERATION) /* below: the daemons can serve without it */
             continue;
-        if (sqlite3_prepare_v2(s.db, sqlite_sql[q], -1, &st, NULL) != SQLITE_OK) {
+        if (sqlite3_prepare_v2(s.db, sqlite_sql[q], -1, &st, NULL) != SQLITE_OK &&
+            is_access_error(s.db)) {
+            *error_r = ownership_error(path, "read", sqlite3_errmsg(s.db));
+            rc = -1;
+        } else if (st == NULL) {
             struct strbuf sb = STRBUF_INIT;
             strbuf_printf(&sb, "the SQLite database %s cannot answer (%s): %s", path,
                           sqlite3_errmsg(s.db),

@@ -235,6 +235,7 @@ static const struct server_protocol lookupd_proto = {lookupd_data, NULL, NULL};
 static const struct daemon_ops lookupd_ops = {
     .program = "modo-lookupd",
     .section = "lookupd",
+    .read_only = true,
     .summary = "Postfix lookup tables (socketmap and tcp_table) from modo's database",
     .proto = &lookupd_proto,
     .metrics = &lookupd_metrics,

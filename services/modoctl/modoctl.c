@@ -37,8 +37,13 @@
 #include "maps.h"
 #include "password.h"
 
+#include <errno.h>
 #include <event2/event.h>
 #include <getopt.h>
+#include <grp.h>
+#include <libgen.h>
+#include <pwd.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 #include <hiredis/hiredis.h>
@@ -168,6 +173,102 @@ static int ask(struct store *store, const char *qname, int argc, char **argv)
         args[a] = argv[a];
     store_ask_wait(store, question_names[i].q, args, print_answer, &p);
     return p.status < 0 ? EXIT_TEMPFAIL : p.status == 0 ? EXIT_NOTFOUND : 0;
+}
+
+/* ---- SQLite: the file and its directory belong to the daemons' user ---- */
+
+static const char *sqlite_file(const struct conf *conf)
+{
+    const char *url = conf_str(conf, "database", "url");
+
+    return strncmp(url, "sqlite://", 9) == 0 && url[9] != '\0' ? url + 9 : NULL;
+}
+
+/* mkdir -p the database's directory: 1 if the directory itself was made, 0 if it was there */
+static int sqlite_make_dir(const struct conf *conf)
+{
+    const char *file = sqlite_file(conf);
+    char *dir, *p;
+    struct stat st;
+    int made = 0;
+
+    if (file == NULL)
+        return 0;
+    dir = xstrdup(file);
+    if ((p = strrchr(dir, '/')) == NULL || p == dir) {
+        free(dir);
+        return 0;
+    }
+    *p = '\0';
+    if (stat(dir, &st) < 0) {
+        for (p = dir + 1; *p != '\0'; p++) {
+            if (*p != '/')
+                continue;
+            *p = '\0';
+            if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                break;
+            *p = '/';
+        }
+        made = mkdir(dir, 0750) == 0;
+    }
+    free(dir);
+    return made;
+}
+
+/*
+ * After db init (and demo) on SQLite: the file (and SQLite's -wal and -shm) become [database]
+ * owner's, mode 0640, and so does the directory if this run made it (0750); a directory that
+ * was there and that the owner cannot write is named with the chown that fixes it.
+ */
+static void sqlite_give_to_owner(const struct conf *conf, bool dir_made)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    const char *file = sqlite_file(conf);
+    const char *owner = conf_str(conf, "database", "owner");
+    struct passwd *pw;
+    struct group *gr;
+    struct strbuf path = STRBUF_INIT;
+    char *copy;
+    const char *dir;
+    struct stat st;
+
+    if (file == NULL || owner[0] == '\0')
+        return;
+    copy = xstrdup(file);
+    dir = dirname(copy);
+    pw = getpwnam(owner);
+    gr = pw != NULL ? getgrgid(pw->pw_gid) : NULL;
+    if (pw == NULL) {
+        fprintf(stderr, "modoctl: warning: %s: [database] owner: no such user \"%s\": %s stays"
+                        " as it is; the daemons' user must own it (create it: adduser --system"
+                        " --group --no-create-home --home /nonexistent %s; then chown %s: %s %s)\n",
+                conf_origin(conf, "database", "owner"), owner, file, owner, owner, dir, file);
+    } else if (geteuid() != 0 && geteuid() != pw->pw_uid) {
+        fprintf(stderr, "modoctl: warning: %s is not given to %s (modoctl does not run as root):"
+                        " chown %s:%s %s %s\n", file, owner, owner, gr ? gr->gr_name : owner,
+                dir, file);
+    } else {
+        for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+            strbuf_reset(&path);
+            strbuf_printf(&path, "%s%s", file, suffixes[i]);
+            if (chown(path.data, pw->pw_uid, pw->pw_gid) < 0 && errno != ENOENT)
+                fprintf(stderr, "modoctl: warning: chown %s: %s\n", path.data, strerror(errno));
+            else if (chmod(path.data, 0640) < 0 && errno != ENOENT)
+                fprintf(stderr, "modoctl: warning: chmod %s: %s\n", path.data, strerror(errno));
+        }
+        if (dir_made && (chown(dir, pw->pw_uid, pw->pw_gid) < 0 || chmod(dir, 0750) < 0))
+            fprintf(stderr, "modoctl: warning: %s: %s\n", dir, strerror(errno));
+        /* SQLite makes its -wal and -shm files next to the database: the owner must write there */
+        if (stat(dir, &st) == 0 &&
+            !(st.st_uid == pw->pw_uid ? (st.st_mode & S_IWUSR) != 0
+              : st.st_gid == pw->pw_gid ? (st.st_mode & S_IWGRP) != 0
+                                        : (st.st_mode & S_IWOTH) != 0))
+            fprintf(stderr, "modoctl: warning: the daemons' user %s cannot write %s, where SQLite"
+                            " keeps its -wal and -shm files: chown %s:%s %s\n", owner, dir,
+                    owner, gr ? gr->gr_name : owner, dir);
+    }
+    strbuf_free(&path);
+    free(copy);
 }
 
 /* Does the database have Modoboa's schema already? */
@@ -640,7 +741,7 @@ int main(int argc, char **argv)
     struct store *store;
     struct conf *conf;
     char *err = NULL;
-    int opt, rc;
+    int opt, rc, dir_made = 0;
 
     static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
                                              {"version", no_argument, NULL, 'V'},
@@ -687,6 +788,9 @@ int main(int argc, char **argv)
         return 1;
     }
     base = event_base_new();
+    if (strcmp(argv[0], "demo") == 0 || (strcmp(argv[0], "db") == 0 && argc == 2 &&
+                                         strcmp(argv[1], "init") == 0))
+        dir_made = sqlite_make_dir(conf);
     store = store_open(base, conf, &err);
     if (store == NULL) {
         fprintf(stderr, "modoctl: %s\n", err);
@@ -704,6 +808,8 @@ int main(int argc, char **argv)
         } else {
             rc = db_init(store, false);
         }
+        if (rc == 0)
+            sqlite_give_to_owner(conf, dir_made);
     }
     else if (strcmp(argv[0], "db") == 0 && argc == 2 && strcmp(argv[1], "add-modo-objects") == 0) {
         rc = db_init(store, true);
@@ -718,8 +824,10 @@ int main(int argc, char **argv)
         rc = db_upgrade(store, conf);
     else if (strcmp(argv[0], "ask") == 0 && argc >= 2)
         rc = ask(store, argv[1], argc - 2, argv + 2);
-    else if (strcmp(argv[0], "demo") == 0 && argc == 1)
-        rc = demo(store);
+    else if (strcmp(argv[0], "demo") == 0 && argc == 1) {
+        if ((rc = demo(store)) == 0)
+            sqlite_give_to_owner(conf, dir_made);
+    }
     else if (strcmp(argv[0], "explain") == 0)
         rc = explain(base, store, conf, argc, argv);
     else {
