@@ -102,7 +102,7 @@ int main(void)
     ok(mailfs_remove(root, "evil.test/secret", &err) == -1 && exists("outside/secret/keep"),
        "remove through a link refused (%s)", err);
     path(q, sizeof(q), "root/b.test/alicia/Maildir/link");
-    symlink(p, q);
+    ok(symlink(p, q) == 0, "a link inside the home to what is outside");
     ok(mailfs_remove(root, "b.test/alicia", &err) == 0, "remove a home holding a link (%s)", err);
     ok(!exists("root/b.test/alicia") && exists("outside/secret/keep"),
        "the home is gone, what the link pointed at is not");
