@@ -60,6 +60,11 @@ size_t store_question_nargs(enum store_question q)
     return questions[q].nargs;
 }
 
+bool store_question_writes(enum store_question q)
+{
+    return questions[q].writes;
+}
+
 size_t store_question_nparams(enum store_question q)
 {
     return questions[q].expand_address ? 3 : questions[q].nargs;
@@ -456,8 +461,17 @@ const char *store_schema_sql(const struct store *store)
 
 const char *store_objects_sql(const struct store *store)
 {
-    return strcmp(store->be->name, "pgsql") == 0 ? modo_sql_pgsql_objects
-                                                 : modo_sql_sqlite_objects;
+    return store_objects_sql_of(strcmp(store->be->name, "pgsql") == 0);
+}
+
+const char *store_objects_sql_of(bool pgsql)
+{
+    return pgsql ? modo_sql_pgsql_objects : modo_sql_sqlite_objects;
+}
+
+const char *store_question_sql(bool pgsql, enum store_question q)
+{
+    return pgsql ? store_pgsql_sql(q) : store_sqlite_sql(q);
 }
 
 void store_get_stats(const struct store *store, struct store_stats *st)

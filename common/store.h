@@ -112,6 +112,8 @@ struct store;
 /* Name of a question ("alias_recipients"), used in cache keys and logs. */
 const char *store_question_name(enum store_question q);
 size_t store_question_nargs(enum store_question q);
+/* Number of SQL parameters of a question after expansion. */
+size_t store_question_nparams(enum store_question q);
 
 /*
  * Open the database named by [database] url. PostgreSQL connects in the
@@ -189,6 +191,11 @@ int store_exec_script(struct store *store, const char *sql, char **error_r);
 /* The schema and modo's additive objects, for this store's backend. */
 const char *store_schema_sql(const struct store *store);
 const char *store_objects_sql(const struct store *store);
+/* The same by backend, and the SQL of one question (modoctl db doctor runs them). */
+const char *store_objects_sql_of(bool pgsql);
+const char *store_question_sql(bool pgsql, enum store_question q);
+/* Does the question write (quota, last login, alarms)? */
+bool store_question_writes(enum store_question q);
 
 /* Counters for observability. */
 struct store_stats {

@@ -43,8 +43,6 @@ struct store {
     bool closing; /* store_close() is failing what is pending: new questions fail at once */
 };
 
-/* Number of SQL parameters of a question after expansion. */
-size_t store_question_nparams(enum store_question q);
 
 /*
  * Hand a result to the caller: strips the expiry column of time-dependent
@@ -72,6 +70,9 @@ int store_sqlite_open(struct store *store, const char *path, int flags, char **e
 /* store_check() of each backend */
 int store_pgsql_check(const char *url, long long timeout_ms, char **error_r);
 int store_sqlite_check(const char *path, int flags, char **error_r);
+/* The SQL text of each backend's question */
+const char *store_pgsql_sql(enum store_question q);
+const char *store_sqlite_sql(enum store_question q);
 
 /* Embedded SQL scripts (generated from sql/ at build time: schema_sql.c). */
 extern const char modo_sql_pgsql_schema[];

@@ -878,3 +878,8 @@ int store_pgsql_check(const char *url, long long timeout_ms, char **error_r)
     PQfinish(conn);
     return rc;
 }
+
+const char *store_pgsql_sql(enum store_question q)
+{
+    return pgsql_sql[q];
+}

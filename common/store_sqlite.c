@@ -709,3 +709,8 @@ int store_sqlite_check(const char *path, int flags, char **error_r)
     sqlite3_close(s.db);
     return rc;
 }
+
+const char *store_sqlite_sql(enum store_question q)
+{
+    return sqlite_sql[q];
+}

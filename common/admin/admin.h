@@ -229,4 +229,21 @@ bool admin_truthy(const char *s);
 /* A boolean cell as the database gives it (PostgreSQL t/f, SQLite 1/0). */
 bool admin_cell_true(const char *cell);
 
+/* Columns later Modoboa versions added (db upgrade adds the missing ones). */
+struct admin_column {
+    const char *table, *column, *pg_type, *lite_type, *fill;
+    const char *since; /* the Modoboa version */
+};
+size_t admin_added_columns(const struct admin_column **cols);
+
+/*
+ * db doctor: what modo needs of the database, what is missing or wrong. cb gets each
+ * finding: severity "ok", "info", "warning" or "error", the check's name, the text and the
+ * fix (NULL if none). Reads only (one transaction, rolled back). 0 if modo can run on it,
+ * 1 if not (an error was found).
+ */
+typedef void admin_finding_cb(void *arg, const char *severity, const char *check,
+                              const char *text, const char *fix);
+int admin_doctor(struct admin *a, admin_finding_cb *cb, void *arg);
+
 #endif

@@ -105,10 +105,7 @@ int admin_inactive_accounts(struct admin *a, struct db_result *r)
 
 /* ---- db upgrade: columns later Modoboa versions added ---- */
 
-static const struct {
-    const char *table, *column, *pg_type, *lite_type, *fill;
-    const char *since;
-} added_columns[] = {
+static const struct admin_column added_columns[] = {
     {"admin_domain", "message_limit", "integer NULL CHECK (message_limit >= 0)",
      "integer unsigned NULL CHECK (message_limit >= 0)", NULL, "1.16"},
     {"admin_mailbox", "message_limit", "integer NULL CHECK (message_limit >= 0)",
@@ -118,6 +115,12 @@ static const struct {
      NULL, "2.7.1"},
     {"core_user", "webauthn_enabled", "boolean NOT NULL", "bool NOT NULL", "FALSE", "2.3"},
 };
+
+size_t admin_added_columns(const struct admin_column **cols)
+{
+    *cols = added_columns;
+    return sizeof(added_columns) / sizeof(added_columns[0]);
+}
 
 static bool column_exists(struct admin *a, const char *table, const char *column)
 {

@@ -109,9 +109,9 @@ const char *db_cell(const struct db_result *res, size_t row, size_t col)
 }
 
 static int pg_exec(struct db *db, struct db_result *res, const char *sql, size_t nparams,
-                   const char *const *params)
+                   const char *const *params, const Oid *types)
 {
-    PGresult *r = PQexecParams(db->pg, sql, (int)nparams, NULL, params, NULL, NULL, 0);
+    PGresult *r = PQexecParams(db->pg, sql, (int)nparams, types, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
     size_t i, j;
 
@@ -206,7 +206,20 @@ int db_exec(struct db *db, struct db_result *res, const char *sql, size_t nparam
 {
     if (res != NULL)
         memset(res, 0, sizeof(*res));
-    return db->pg ? pg_exec(db, res, sql, nparams, params)
+    return db->pg ? pg_exec(db, res, sql, nparams, params, NULL)
+                  : lite_exec(db, res, sql, nparams, params);
+}
+
+int db_exec_text(struct db *db, struct db_result *res, const char *sql, size_t nparams,
+                 const char *const *params)
+{
+    static const Oid text[8] = {25, 25, 25, 25, 25, 25, 25, 25}; /* text */
+
+    if (res != NULL)
+        memset(res, 0, sizeof(*res));
+    if (nparams > 8)
+        nparams = 8;
+    return db->pg ? pg_exec(db, res, sql, nparams, params, text)
                   : lite_exec(db, res, sql, nparams, params);
 }
 

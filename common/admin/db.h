@@ -39,6 +39,9 @@ bool db_is_pgsql(const struct db *db);
  */
 int db_exec(struct db *db, struct db_result *res, const char *sql, size_t nparams,
             const char *const *params);
+/* The same with every parameter typed text, as the daemons prepare their questions (at most 8) */
+int db_exec_text(struct db *db, struct db_result *res, const char *sql, size_t nparams,
+                 const char *const *params);
 #define DB_ARGS(...) (sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), \
                      ((const char *const[]){__VA_ARGS__})
 void db_result_free(struct db_result *res);

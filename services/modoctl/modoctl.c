@@ -636,7 +636,7 @@ static const struct {
 
 static void usage(FILE *fp)
 {
-    fprintf(fp, "usage: modoctl [-c modo.conf] db init | db upgrade | db add-modo-objects\n"
+    fprintf(fp, "usage: modoctl [-c modo.conf] db init | db upgrade | db add-modo-objects | db doctor [--json]\n"
                 "       modoctl [-c modo.conf] ask QUESTION [ARG...]\n"
                 "       modoctl [-c modo.conf] demo\n"
                 "       modoctl [-c modo.conf] domain|relaydomain|domainalias|account|alias add|mod|del|list|show ...\n"
@@ -778,6 +778,11 @@ int main(int argc, char **argv)
         printf("%s: ok\n", path);
         conf_free(&conf);
         return 0;
+    }
+    if (conf != NULL && strcmp(argv[0], "db") == 0 && argc >= 2 && strcmp(argv[1], "doctor") == 0) {
+        rc = doctor_command(conf, argc, argv);
+        conf_free(&conf);
+        return rc;
     }
     for (size_t i = 0; conf != NULL && i < sizeof(tool_commands) / sizeof(tool_commands[0]); i++) {
         if (strcmp(argv[0], tool_commands[i].name) == 0) {

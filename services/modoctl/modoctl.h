@@ -33,6 +33,8 @@ int fragments_command(const struct conf *conf, int argc, char **argv);
 extern const char *modoctl_conf_path;
 /* cleanup logs | inactive-accounts */
 int cleanup_command(const struct conf *conf, int argc, char **argv);
+/* db doctor [--json] */
+int doctor_command(const struct conf *conf, int argc, char **argv);
 /* mailbox-ops run */
 int mailbox_ops_command(const struct conf *conf, int argc, char **argv);
 
