@@ -248,6 +248,20 @@ static void dovecot_mail(const struct conf *conf)
 }
 
 /* Dovecot 2.3 on modo-dictd (dict auth) or modo-checkpassword. */
+/*
+ * Debian's conf.d files are 10-*.conf to 90-*.conf, included in name order: modo's sorts
+ * after them, so its settings are the last word (Dovecot takes a repeated setting's last
+ * value, without a warning). Passdbs and userdbs add up instead: the stock system one goes.
+ */
+#define CONF_D_FILE "/etc/dovecot/conf.d/99-modo.conf"
+static void conf_d_note(void)
+{
+    printf("# Its name sorts after Debian's conf.d files, so its settings win. Debian's\n"
+           "# 10-auth.conf also includes auth-system.conf.ext (PAM and /etc/passwd accounts);\n"
+           "# to answer from modo alone:\n"
+           "#   sed -i 's/^!include auth-system.conf.ext/#&/' /etc/dovecot/conf.d/10-auth.conf\n");
+}
+
 static int dovecot_modo(const struct conf *conf, const char *part)
 {
     char *ep = endpoint(conf, "dictd");
@@ -267,10 +281,11 @@ static int dovecot_modo(const struct conf *conf, const char *part)
                              ? NULL
                          : abs ? abs
                                : modoctl_conf_path;
-        printf("# Dovecot 2.3 conf.d fragment: accounts, quota usage and last login from modo\n"
-               "# (modoctl config dovecot%s%s)\n",
+        printf("# " CONF_D_FILE " - Dovecot 2.3: accounts, quota usage and last login from\n"
+               "# modo (modoctl config dovecot%s%s)\n",
                cpw ? " checkpassword" : "",
                cpw ? "" : "; the files it names: modoctl config dovecot dict-auth|dict-master");
+        conf_d_note();
         dovecot_mail(conf);
         if (cpw) {
 #define CPW_PASSDB "passdb {\n  driver = checkpassword\n  args = %s/modo-checkpassword%s%s%s\n%s}\n"
@@ -337,9 +352,10 @@ static int dovecot(const struct conf *conf, const char *part)
     if (dovecot_connect(conf, &driver, &connect) < 0)
         return 1;
     if (strcmp(part, "sql-fragment") == 0) {
-        printf("# Dovecot conf.d fragment: accounts and quotas by Dovecot's own sql drivers\n"
+        printf("# " CONF_D_FILE " - Dovecot: accounts and quotas by Dovecot's own sql drivers\n"
                "# (modoctl config dovecot sql-fragment; the files it names: modoctl config"
                " dovecot sql|master|dict)\n");
+        conf_d_note();
         dovecot_mail(conf);
         printf("passdb {\n  driver = sql\n  args = " SQL_CONF "\n}\n"
                "passdb {\n  driver = sql\n  args = " MASTER_CONF "\n  master = yes\n  pass = yes\n}\n"
