@@ -1,9 +1,11 @@
 /*
  * libFuzzer harness for the mail log line reader: any bytes as one line; every span an
  * event or the header points at must lie inside the line, and the time read must be a
- * valid one.
+ * valid one. Then the input's lines go through the tracker (8 queue ids at most), whose
+ * records must name a known status.
  */
 #include "maillog.h"
+#include "maillog_track.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,12 +19,56 @@ static void inside(struct maillog_span s, const char *line, size_t len)
         abort();
 }
 
+static bool any_domain(void *arg, const char *domain)
+{
+    (void)arg;
+    return domain[0] != '\0' && domain[0] < 'n'; /* half of them hosted */
+}
+
+static void counted(void *arg, const char *domain, enum maillog_counter c, time_t t, long long v)
+{
+    (void)arg;
+    (void)t;
+    if (domain[0] == '\0' || c >= MAILLOG_C__COUNT || v <= 0)
+        abort();
+}
+
+static void recorded(void *arg, const struct maillog_record *r)
+{
+    static const char *const statuses[] = {"received", "sent", "bounced", "deferred", "expired",
+                                           "rejected"};
+    size_t i;
+
+    (void)arg;
+    for (i = 0; i < 6 && strcmp(r->status, statuses[i]) != 0; i++)
+        ;
+    if (i == 6 || r->sender == NULL || r->rcpt == NULL || r->reason == NULL || r->size < 0)
+        abort();
+}
+
+static const struct maillog_track_ops ops = {any_domain, counted, recorded};
+
+static void track(const char *data, size_t size)
+{
+    struct maillog_track *t = maillog_track_new(&ops, NULL, 8, 600, size % 2 == 0);
+    const char *p = data, *end = data + size;
+
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        maillog_track_line(t, p, n, 1796256000);
+        p += n + (nl != NULL);
+    }
+    maillog_track_free(&t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *line = (const char *)data;
     struct maillog_line l;
     struct maillog_event ev;
 
+    track(line, size);
     if (maillog_parse(line, size, &l) < 0)
         return 0;
     if (l.time.mon < 0 || l.time.mon > 11 || l.time.mday < 1 || l.time.mday > 31 ||
