@@ -123,11 +123,9 @@ static size_t parse_objects(const char *sql, struct object *objs, size_t max)
             p = word(word(word(p, w, sizeof(w)), w, sizeof(w)), o->name, sizeof(o->name));
         o->table[0] = '\0';
         if (strcmp(o->kind, "trigger") == 0) {
-            const char *on = p;
-            while ((on = strstr(on, " ON ")) != NULL && (end == NULL || on < end)) {
+            const char *on = strstr(p, " ON ");
+            if (on != NULL && (end == NULL || on < end))
                 word(on + 4, o->table, sizeof(o->table));
-                break;
-            }
         }
         if (strcmp(o->kind, "table") == 0 || strcmp(o->kind, "view") == 0 ||
             strcmp(o->kind, "trigger") == 0 || strcmp(o->kind, "function") == 0)

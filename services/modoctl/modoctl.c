@@ -240,13 +240,13 @@ static void sqlite_give_to_owner(const struct conf *conf, bool dir_made)
     gr = pw != NULL ? getgrgid(pw->pw_gid) : NULL;
     if (pw == NULL) {
         const char *origin = conf_origin(conf, "database", "owner");
+        bool set = strcmp(origin, "default") != 0;
         fprintf(stderr, "modoctl: warning: %s%s[database] owner%s: no such user \"%s\": %s stays"
                         " as it is; the daemons' user must own it (create it: adduser --system"
                         " --group --no-create-home --home /nonexistent %s; then chown %s:%s %s"
                         " %s)\n",
-                strcmp(origin, "default") != 0 ? origin : "", strcmp(origin, "default") != 0 ? ": " : "",
-                strcmp(origin, "default") != 0 ? "" : " (default)", owner, file, owner, owner,
-                owner, dir, file);
+                set ? origin : "", set ? ": " : "", set ? "" : " (default)", owner, file, owner,
+                owner, owner, dir, file);
     } else if (geteuid() != 0 && geteuid() != pw->pw_uid) {
         fprintf(stderr, "modoctl: warning: %s is not given to %s (modoctl does not run as root):"
                         " chown %s:%s %s %s\n", file, owner, owner, gr ? gr->gr_name : owner,
