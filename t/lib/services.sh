@@ -6,7 +6,7 @@
 # stdout/stderr: their output goes to $T/log/.
 #
 #   services_init            create $T and install the cleanup trap
-#   free_port                print a free TCP port in 21000-26999
+#   free_port                print a free TCP port in 21000-26999, reserved for this test
 #   start_pgsql              initdb + start; sets PG_URL, PG_PORT, PG_SOCKDIR
 #   stop_pgsql / start_pgsql_again   stop (immediate) and restart the same cluster
 #   pg_psql SQL              run SQL in the test database (as the cluster owner)
@@ -46,6 +46,7 @@ services_cleanup() {
     if [ -n "$T" ] && [ -z "${MODO_KEEP_TMP:-}" ]; then
         rm -rf "$T"
     fi
+    release_ports
 }
 
 services_init() {
@@ -67,16 +68,39 @@ kill_pidfile() {
     rm -f "$1"
 }
 
+# Ports are reserved in a directory every test shares (mkdir is atomic), so two tests run
+# in parallel never pick the same port between "free now" and "bound by a server"; a
+# reservation whose test is gone (its pid no longer runs) is taken over.
+PORT_RESERVATIONS=${TMPDIR:-/tmp}/modo-test-ports
 free_port() {
-    local p
-    for _ in $(seq 200); do
+    local p r owner
+    mkdir -p "$PORT_RESERVATIONS" 2>/dev/null && chmod 1777 "$PORT_RESERVATIONS" 2>/dev/null
+    for _ in $(seq 400); do
         p=$((21000 + RANDOM % 6000))
+        r=$PORT_RESERVATIONS/$p
+        if ! mkdir "$r" 2>/dev/null; then
+            owner=$(cat "$r/pid" 2>/dev/null)
+            # a reservation without its pid yet is being made: leave it
+            [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null || continue
+            rm -rf "$r" && mkdir "$r" 2>/dev/null || continue
+        fi
+        echo $$ >"$r/pid"
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
             echo "$p"
             return 0
         fi
+        rm -rf "$r"
     done
     return 1
+}
+
+# release_ports: drop this test's reservations
+release_ports() {
+    local r
+    for r in "$PORT_RESERVATIONS"/*/pid; do
+        [ -f "$r" ] && [ "$(cat "$r" 2>/dev/null)" = "$$" ] && rm -rf "${r%/pid}"
+    done
+    return 0
 }
 
 wait_port() { # wait_port PORT [SECONDS]
