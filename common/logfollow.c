@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,15 +113,22 @@ struct logfollow *logfollow_open(const char *path, const struct logfollow_pos *p
     return lf;
 }
 
-/* Read lines from the current file to its end; *at_end says whether all of it was read. */
-static long read_lines(struct logfollow *lf, logfollow_cb *cb, void *arg, bool last, bool *at_end)
+/* Read lines from the current file to its end (or until *budget is spent); *at_end says
+ * whether all of it was read. The offset moves past each line as it is delivered. */
+static long read_lines(struct logfollow *lf, logfollow_cb *cb, void *arg, bool last, bool *at_end,
+                       long *budget)
 {
     long delivered = 0;
 
     *at_end = false;
     for (;;) {
-        ssize_t n = pread(lf->fd, lf->buf, lf->cap, lf->pos.offset);
+        off_t base = lf->pos.offset;
+        ssize_t n;
         const char *p, *end, *nl;
+
+        if (*budget <= 0)
+            return delivered;
+        n = pread(lf->fd, lf->buf, lf->cap, base);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -132,7 +140,7 @@ static long read_lines(struct logfollow *lf, logfollow_cb *cb, void *arg, bool l
         }
         p = lf->buf;
         end = lf->buf + n;
-        while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        while (*budget > 0 && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
             if (lf->skipping)
                 lf->skipping = false; /* the end of an overlong line */
             else if ((size_t)(nl - p) > lf->max_line)
@@ -140,9 +148,13 @@ static long read_lines(struct logfollow *lf, logfollow_cb *cb, void *arg, bool l
             else {
                 cb(arg, p, (size_t)(nl - p));
                 delivered++;
+                --*budget;
             }
             p = nl + 1;
+            lf->pos.offset = base + (p - lf->buf);
         }
+        if (*budget <= 0)
+            return delivered;
         if (p == lf->buf && (size_t)n == lf->cap) {
             /* a whole buffer without a newline: a line too long, skipped up to its end */
             if (!lf->skipping)
@@ -155,19 +167,25 @@ static long read_lines(struct logfollow *lf, logfollow_cb *cb, void *arg, bool l
             if (last && !lf->skipping && (size_t)n <= lf->max_line) {
                 cb(arg, lf->buf, (size_t)n); /* a rotated file's last line has no newline */
                 delivered++;
+                --*budget;
                 p = end;
             } else {
                 *at_end = true;
                 return delivered;
             }
         }
-        lf->pos.offset += p - lf->buf;
+        lf->pos.offset = base + (p - lf->buf);
     }
 }
 
 long logfollow_poll(struct logfollow *lf, logfollow_cb *cb, void *arg)
 {
-    long total = 0, n;
+    return logfollow_poll_some(lf, cb, arg, LONG_MAX);
+}
+
+long logfollow_poll_some(struct logfollow *lf, logfollow_cb *cb, void *arg, long max)
+{
+    long total = 0, n, budget = max > 0 ? max : LONG_MAX;
     struct stat cur, named;
     bool at_end;
 
@@ -176,16 +194,20 @@ long logfollow_poll(struct logfollow *lf, logfollow_cb *cb, void *arg)
             lf->pos.offset = 0; /* copytruncate */
             lf->skipping = false;
         }
-        n = read_lines(lf, cb, arg, false, &at_end);
+        n = read_lines(lf, cb, arg, false, &at_end, &budget);
         if (n < 0)
             return -1;
         total += n;
+        if (!at_end)
+            return total; /* the budget is spent: the rest at the next poll */
         /* rotated: the path names another file; this one is done once read to its end */
         if (stat(lf->path, &named) < 0 || (named.st_dev == lf->pos.dev && named.st_ino == lf->pos.ino))
             return total;
-        if ((n = read_lines(lf, cb, arg, true, &at_end)) < 0)
+        if ((n = read_lines(lf, cb, arg, true, &at_end, &budget)) < 0)
             return -1;
         total += n;
+        if (!at_end && budget <= 0)
+            return total;
         if (open_at(lf, lf->path, 0) < 0)
             return total; /* not there yet: next poll */
     }

@@ -37,6 +37,8 @@ struct logfollow *logfollow_open(const char *path, const struct logfollow_pos *p
                                  size_t max_line);
 /* Deliver every complete new line; the number delivered, or -1 with errno. */
 long logfollow_poll(struct logfollow *lf, logfollow_cb *cb, void *arg);
+/* The same, stopping after max lines (the checkpoint is then just past the last one). */
+long logfollow_poll_some(struct logfollow *lf, logfollow_cb *cb, void *arg, long max);
 /* The checkpoint to store: the first byte not yet delivered, in the file being read. */
 void logfollow_pos(const struct logfollow *lf, struct logfollow_pos *pos);
 /* Lines skipped for being longer than max_line. */

@@ -128,6 +128,65 @@ static struct qentry *entry(struct maillog_track *t, struct maillog_span qid, ti
     return q;
 }
 
+/* ---- checkpoints ---- */
+
+/* "QID SIZE LAST SENDER\n" (SENDER "-" when unknown, else "<" sender: it may be empty) */
+void maillog_track_save(const struct maillog_track *t, struct strbuf *out)
+{
+    const struct qentry *q;
+
+    TAILQ_FOREACH(q, &t->lru, lru) {
+        strbuf_printf(out, "%s %lld %lld ", q->qid, q->size, (long long)q->last);
+        if (q->sender == NULL)
+            strbuf_putc(out, '-');
+        else {
+            strbuf_putc(out, '<');
+            strbuf_puts(out, q->sender);
+        }
+        strbuf_putc(out, '\n');
+    }
+}
+
+int maillog_track_load(struct maillog_track *t, const char *text, size_t len)
+{
+    const char *p = text, *end = text + len;
+
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p)), *sp[3], *s = p;
+        long long size, last;
+        struct qentry *q;
+        char num[32];
+        int i;
+
+        if (nl == NULL)
+            return -1;
+        for (i = 0; i < 3; i++) {
+            sp[i] = memchr(s, ' ', (size_t)(nl - s));
+            if (sp[i] == NULL)
+                return -1;
+            s = sp[i] + 1;
+        }
+        if (sp[1] - sp[0] - 1 >= (long)sizeof(num) || sp[2] - sp[1] - 1 >= (long)sizeof(num))
+            return -1;
+        snprintf(num, sizeof(num), "%.*s", (int)(sp[1] - sp[0] - 1), sp[0] + 1);
+        if (sscanf(num, "%lld", &size) != 1)
+            return -1;
+        snprintf(num, sizeof(num), "%.*s", (int)(sp[2] - sp[1] - 1), sp[1] + 1);
+        if (sscanf(num, "%lld", &last) != 1)
+            return -1;
+        if (!(s < nl && (*s == '-' || *s == '<')))
+            return -1;
+        q = entry(t, (struct maillog_span){p, (size_t)(sp[0] - p)}, (time_t)last, true);
+        if (q == NULL)
+            return -1;
+        q->size = size;
+        free(q->sender);
+        q->sender = *s == '<' ? xstrndup(s + 1, (size_t)(nl - s - 1)) : NULL;
+        p = nl + 1;
+    }
+    return 0;
+}
+
 /* ---- addresses ---- */
 
 char *maillog_srs_unwrap(const char *addr, size_t len)

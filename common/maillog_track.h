@@ -71,6 +71,16 @@ void maillog_track_free(struct maillog_track **t);
 void maillog_track_line(struct maillog_track *t, const char *line, size_t len, time_t ref);
 void maillog_track_stats(const struct maillog_track *t, struct maillog_track_stats *st);
 
+/*
+ * The queue ids being followed, as text (one per line, oldest first), and back: a checkpoint
+ * stores them so that a restart goes on where it stopped (a message whose from= line was
+ * read before the restart is still attributed). load adds to what t holds; -1 if the text
+ * is not one save wrote.
+ */
+struct strbuf;
+void maillog_track_save(const struct maillog_track *t, struct strbuf *out);
+int maillog_track_load(struct maillog_track *t, const char *text, size_t len);
+
 /* An SRS address unwrapped to the original sender (SRS0 and SRS1), else a copy; malloc'd. */
 char *maillog_srs_unwrap(const char *addr, size_t len);
 

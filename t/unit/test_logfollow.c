@@ -122,6 +122,31 @@ int main(void)
         free(huge);
         logfollow_close(&lf);
     }
+    {
+        /* a budget: the checkpoint just past the last line delivered, in a rotated file too */
+        unlink(path);
+        append(path, "a1\na2\na3\na4\na5\n");
+        lf = logfollow_open(path, NULL, 64);
+        strbuf_reset(&got);
+        strbuf_puts(&got, "");
+        is_int(logfollow_poll_some(lf, line, NULL, 2), 2, "budget 2: two lines");
+        is_str(got.data, "a1|a2|", "... the first two");
+        logfollow_pos(lf, &pos);
+        is_int(pos.offset, 6, "... the checkpoint just past the second");
+        logfollow_close(&lf);
+        lf = logfollow_open(path, &pos, 64);
+        if (rename(path, rotated) != 0)
+            return 1;
+        append(rotated, "a6");
+        append(path, "b1\nb2\n");
+        strbuf_reset(&got);
+        strbuf_puts(&got, "");
+        is_int(logfollow_poll_some(lf, line, NULL, 4), 4, "rotated: budget 4");
+        is_str(got.data, "a3|a4|a5|a6|", "... the old file's rest, its last line without newline");
+        is_str(poll_all(lf), "b1|b2|", "... then the new file");
+        logfollow_close(&lf);
+        unlink(rotated);
+    }
     ok(logfollow_open("/nonexistent/mail.log", NULL, 64) == NULL, "a file that is not there: NULL");
     unlink(path);
     rmdir(dir);

@@ -208,6 +208,48 @@ int main(void)
         free(u);
     }
     maillog_track_free(&t);
+
+    {
+        /* a checkpoint between a message's from= line and its deliveries: saved, loaded into
+         * a new tracker, the deliveries still counted with the sender and size */
+        static const char first[] =
+            H "1 mx postfix/qmgr[3]: C1B2C3D4E5: from=<alice@dom.test>, size=700, nrcpt=2 (queue active)\n"
+            H "1 mx postfix/qmgr[3]: C2B2C3D4E5: from=<>, size=90, nrcpt=1 (queue active)\n"
+            H "1 mx postfix/smtpd[1]: C3B2C3D4E5: client=c[1.2.3.4]\n";
+        static const char second[] =
+            H "2 mx postfix/smtp[4]: C1B2C3D4E5: to=<x@remote.test>, relay=mx[1.1.1.1]:25, "
+              "dsn=2.0.0, status=sent (250 ok)\n"
+            H "2 mx postfix/lmtp[5]: C1B2C3D4E5: to=<bob@dom.test>, relay=lmtp, dsn=2.0.0, status=sent (ok)\n"
+            H "2 mx postfix/lmtp[5]: C2B2C3D4E5: to=<bob@dom.test>, relay=lmtp, dsn=2.0.0, status=sent (ok)\n";
+        struct strbuf saved = STRBUF_INIT, whole = STRBUF_INIT;
+        struct maillog_track *a = maillog_track_new(&ops, NULL, 1000, 3600, false), *b;
+
+        feed(a, first);
+        feed(a, second);
+        strbuf_puts(&whole, R());
+        maillog_track_free(&a);
+        a = maillog_track_new(&ops, NULL, 1000, 3600, false);
+        feed(a, first);
+        maillog_track_save(a, &saved);
+        is_str(saved.data,
+               "C1B2C3D4E5 700 1796119201 <alice@dom.test\n"
+               "C2B2C3D4E5 90 1796119201 <\n"
+               "C3B2C3D4E5 0 1796119201 -\n",
+               "saved: queue ids oldest first, the null sender told from an unknown one");
+        b = maillog_track_new(&ops, NULL, 1000, 3600, false);
+        ok(maillog_track_load(b, saved.data, saved.len) == 0, "loaded");
+        feed(b, second);
+        is_str(R(), whole.data, "after the load: the same history as one uninterrupted run");
+        maillog_track_stats(b, &st);
+        is_int((long long)st.queue_ids, 3, "... the same queue ids");
+        ok(maillog_track_load(b, "X 1 2\n", 6) < 0 && maillog_track_load(b, "X 1 2 -", 7) < 0 &&
+               maillog_track_load(b, "X a 2 -\n", 8) < 0,
+           "a text save did not write: refused");
+        maillog_track_free(&a);
+        maillog_track_free(&b);
+        strbuf_free(&saved);
+        strbuf_free(&whole);
+    }
     strbuf_free(&counts);
     strbuf_free(&records);
     return done_testing();
