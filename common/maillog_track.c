@@ -407,6 +407,8 @@ void maillog_track_line(struct maillog_track *t, const char *line, size_t len, t
         return;
     }
     when = maillog_epoch(&l.time, maillog_year(&l.time, ref));
+    if (when > t->st.newest)
+        t->st.newest = when;
     if (l.instance.len >= 7 && memcmp(l.instance.p, "postfix", 7) == 0)
         rc = maillog_postfix(&l, &ev);
     else if (l.program.len == 6 && memcmp(l.program.p, "amavis", 6) == 0)

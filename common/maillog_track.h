@@ -60,6 +60,7 @@ struct maillog_track_ops {
 
 struct maillog_track_stats {
     unsigned long long lines, malformed, ignored, queue_ids, evicted;
+    time_t newest; /* the newest time of a line read (0: none yet) */
 };
 
 struct maillog_track;

@@ -294,8 +294,16 @@ int server_workers(const struct server *srv)
 
 static void open_listeners(struct server *srv)
 {
-    char *specs = xstrdup(conf_str(srv->conf, srv->section, "listen"));
-    char *save = NULL, *spec;
+    char *specs, *save = NULL, *spec;
+
+    if (srv->proto == NULL) { /* a daemon that serves no protocol (modo-logd): stats only */
+        if (conf_str(srv->conf, srv->section, "listen")[0] != '\0')
+            log_fatal("%s: [%s] listen: this daemon has no listener (leave it empty)",
+                      conf_origin(srv->conf, srv->section, "listen"), srv->section);
+        open_stats(srv);
+        return;
+    }
+    specs = xstrdup(conf_str(srv->conf, srv->section, "listen"));
 
     for (spec = strtok_r(specs, " ,\t", &save); spec != NULL; spec = strtok_r(NULL, " ,\t", &save)) {
         const char *tag = "";

@@ -55,7 +55,9 @@ typedef void *server_worker_init_cb(struct server *server, struct event_base *ba
  * worker); returns whether the reload was applied (the parent then passes it on). */
 typedef bool server_reload_cb(struct server *server, bool announce);
 
-/* Bind every listener of conf's [section]; fatal on error (named by setting). */
+/* Bind every listener of conf's [section]; fatal on error (named by setting). proto NULL: a
+ * daemon that serves no protocol (modo-logd): its [section] listen must be empty, only
+ * stats_listen is bound. */
 struct server *server_new(const struct conf *conf, const char *section,
                           const struct server_protocol *proto);
 /*

@@ -672,6 +672,9 @@ int store_sqlite_check(const char *path, int flags, char **error_r)
     }
     if (sqlite_connect(&s, SQLITE_OPEN_READONLY, error_r) < 0)
         return -1;
+    /* another process may hold a lock a moment (a writer, or the recovery of a crashed one's
+     * write-ahead log): wait for it rather than refuse to start */
+    sqlite3_busy_timeout(s.db, 5000);
     for (q = 0; q < STORE_Q__COUNT && rc == 0; q++) {
         sqlite3_stmt *st = NULL;
         if (q == STORE_Q_GENERATION) /* below: the daemons can serve without it */

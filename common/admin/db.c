@@ -34,7 +34,18 @@ static void set_error(struct db *db, const char *what, const char *msg)
 
 struct db *db_open(const struct conf *conf, char **error_r)
 {
-    const char *url = conf_str(conf, "database", "url");
+    return db_open_url(conf, conf_str(conf, "database", "url"), error_r);
+}
+
+struct db *db_open_writer(const struct conf *conf, char **error_r)
+{
+    const char *w = conf_str(conf, "database", "write_url");
+
+    return db_open_url(conf, w[0] != '\0' ? w : conf_str(conf, "database", "url"), error_r);
+}
+
+struct db *db_open_url(const struct conf *conf, const char *url, char **error_r)
+{
     struct db *db = xcalloc(1, sizeof(*db));
     struct strbuf sb = STRBUF_INIT;
 

@@ -2,8 +2,10 @@
  * db - one blocking SQL connection for tools (modoctl): parameterised
  * statements, transactions, both backends.
  *
- * Daemons never use this: they ask the store. The admin module (admin.c),
- * which keeps Modoboa's invariants on every write, is the only caller.
+ * Daemons that answer requests never use this: they ask the store. The admin
+ * module (admin.c), which keeps Modoboa's invariants on every write, is its
+ * main caller; modo-logd, which answers nobody and must commit what it read
+ * with its checkpoint in one transaction, writes through it too (logdb.c).
  *
  * Statements are written once with PostgreSQL placeholders ($1, $2...);
  * for SQLite they are rewritten to ?1, ?2. Parameters are text or NULL
@@ -29,6 +31,9 @@ struct db_result {
 
 /* Open [database] url. NULL with *error_r (malloc'd) if it cannot be reached. */
 struct db *db_open(const struct conf *conf, char **error_r);
+/* [database] write_url when set (a replica's primary), else url. */
+struct db *db_open_writer(const struct conf *conf, char **error_r);
+struct db *db_open_url(const struct conf *conf, const char *url, char **error_r);
 void db_close(struct db **db);
 bool db_is_pgsql(const struct db *db);
 

@@ -119,4 +119,40 @@ CREATE VIEW "modo_dkim_ed25519" AS
       FROM "modo_dkim_key" k JOIN "admin_domain" d ON d."id" = k."domain_id"
      WHERE d."enable_dkim" AND k."algorithm" = 'ed25519' AND k."private_key_path" <> '';
 
+-- modo-logd (modo-logd(8)): where it stopped reading each source, with what it held then
+-- (the queue ids it follows, the minutes not yet in the RRD files), committed with the
+-- history rows read up to there.
+CREATE TABLE IF NOT EXISTS "modo_logd_state" (
+    "source" varchar(255) NOT NULL PRIMARY KEY,
+    "dev" bigint NOT NULL,
+    "ino" bigint NOT NULL,
+    "file_offset" bigint NOT NULL,
+    "head_len" integer NOT NULL,
+    "head_hash" bigint NOT NULL,
+    "journal_cursor" text NOT NULL,
+    "queue_ids" text NOT NULL,
+    "pending" text NOT NULL,
+    "updated" bigint NOT NULL
+);
+-- the reason of a message history row (deferred, bounced, rejected, expired): Modoboa's
+-- maillog_maillog has no column for it
+CREATE TABLE IF NOT EXISTS "modo_maillog_reason" (
+    "maillog_id" integer NOT NULL PRIMARY KEY REFERENCES "maillog_maillog" ("id") ON DELETE CASCADE,
+    "reason" text NOT NULL
+);
+-- a history row is written once: modo-logd looks it up by these before it inserts
+CREATE INDEX IF NOT EXISTS "modo_maillog_dedup" ON "maillog_maillog" ("queue_id", "rcpt", "status", "date");
+-- traffic per mailbox and day (the server's local date), from the message history
+CREATE TABLE IF NOT EXISTS "modo_mailbox_traffic" (
+    "day" date NOT NULL,
+    "address" varchar(254) NOT NULL,
+    "sent" bigint NOT NULL DEFAULT 0,
+    "recv" bigint NOT NULL DEFAULT 0,
+    "bounced" bigint NOT NULL DEFAULT 0,
+    "reject" bigint NOT NULL DEFAULT 0,
+    "size_sent" bigint NOT NULL DEFAULT 0,
+    "size_recv" bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY ("day", "address")
+);
+
 COMMIT;

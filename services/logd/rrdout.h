@@ -1,0 +1,29 @@
+/*
+ * rrdout - Modoboa's traffic RRD files, written with librrd: <rootdir>/<domain>.rrd and
+ * global.rrd, step 60 s, data sources sent recv bounced reject spam virus size_sent
+ * size_recv (+ greylist), ABSOLUTE, heartbeat 120, min 0, AVERAGE and MAX archives of 8, 56,
+ * 280 and 3360 steps, 198 rows each (the files Modoboa's graphs read).
+ *
+ * A minute is written once: a minute at or before the file's last update is skipped (as
+ * Modoboa does), minutes missing since the last update are filled with zeros. Unlike
+ * Modoboa, a new file starts one step before its first minute, so that minute is kept.
+ */
+#ifndef MODO_RRDOUT_H
+#define MODO_RRDOUT_H
+
+#include "maillog_track.h"
+
+#include <stdbool.h>
+#include <time.h>
+
+struct rrdout;
+
+struct rrdout *rrdout_new(const char *rootdir, bool greylist);
+void rrdout_free(struct rrdout **r);
+/* 1 written, 0 skipped (already stored), -1 error (*error_r, malloc'd) */
+int rrdout_write(struct rrdout *r, const char *domain, time_t minute,
+                 const long long v[MAILLOG_C__COUNT], char **error_r);
+/* The file of a domain (malloc'd); NULL if the name cannot be a file name. */
+char *rrdout_path(const struct rrdout *r, const char *domain);
+
+#endif
