@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,8 @@ static struct {
     time_t last_line;    /* when a line was last read (wall clock) */
     time_t last_commit, last_prune, last_db_error, last_open_error;
     bool dirty;          /* read since the last commit */
-    bool db_down;        /* a commit failed: read nothing until it is made */
+    bool db_down;        /* the database failed: said once */
+    bool held;           /* a commit failed: read nothing until it is made */
     bool started;
     struct event *tick;
     unsigned long long lines, records, rrd_written, rrd_skipped, rrd_errors;
@@ -230,25 +232,40 @@ static void write_closed(bool caught_up, bool all)
 
 /* ---- the database ---- */
 
+/* A database failure: the first of an outage is logged, then one line every ten minutes. */
+static void db_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void db_failed(const char *fmt, ...)
+{
+    time_t now = time(NULL);
+    char why[1024];
+    va_list ap;
+
+    if (!L.db_down || now - L.last_db_error >= 600) {
+        va_start(ap, fmt);
+        vsnprintf(why, sizeof(why), fmt, ap);
+        va_end(ap);
+        log_error("database: %s (nothing more is read until it answers; what was read is held)",
+                  why);
+        L.last_db_error = now;
+    }
+    L.db_down = true;
+    logdb_close(&L.ldb); /* a new connection at the next try */
+}
+
 static bool db_ready(void)
 {
     char *err = NULL;
     long long g;
 
     if (L.ldb == NULL && (L.ldb = logdb_open(current_conf(), &err)) == NULL) {
-        time_t now = time(NULL);
-        if (now - L.last_db_error >= 60) {
-            log_error("database: %s (nothing more is read until it answers)", err);
-            L.last_db_error = now;
-        }
+        db_failed("%s", err);
         free(err);
         return false;
     }
     g = logdb_generation(L.ldb);
     if (g < 0 || g != L.generation || namemap_count(L.ids) == 0) {
         if (logdb_domains(L.ldb, L.ids) < 0) {
-            log_error("database: cannot read the domains: %s", logdb_error(L.ldb));
-            logdb_close(&L.ldb);
+            db_failed("cannot read the domains: %s", logdb_error(L.ldb));
             return false;
         }
         L.generation = g;
@@ -275,20 +292,14 @@ static int commit(const char *source)
     strbuf_free(&ids);
     strbuf_free(&pending);
     if (rc < 0) {
-        time_t now = time(NULL);
-        if (!L.db_down || now - L.last_db_error >= 60) {
-            log_error("database: cannot commit %zu history rows and the checkpoint: %s (held;"
-                      " nothing more is read until they are committed)",
-                      L.nrecs, logdb_error(L.ldb));
-            L.last_db_error = now;
-        }
-        L.db_down = true;
-        logdb_close(&L.ldb); /* a new connection at the next try */
+        db_failed("cannot commit %zu history rows and the checkpoint: %s", L.nrecs,
+                  logdb_error(L.ldb));
+        L.held = true;
         return -1;
     }
     if (L.db_down)
-        log_info("database: the held batch is committed (%zu history rows)", L.nrecs);
-    L.db_down = false;
+        log_info("database: back; %zu history rows committed with the checkpoint", L.nrecs);
+    L.db_down = L.held = false;
     log_debug("committed %lld rows (%lld already there, %lld updated)", res.inserted,
               res.duplicates, res.updated);
     recs_clear();
@@ -379,7 +390,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         schedule(L.set.poll_ms);
         return;
     }
-    if (L.db_down) { /* the held batch first, with the checkpoint it was read to */
+    if (L.held) { /* the held batch first, with the checkpoint it was read to */
         if (commit(L.set.source) < 0) {
             schedule(L.set.poll_ms);
             return;
@@ -533,7 +544,7 @@ static int read_file(const char *path, struct once_stats *os)
         on_line(NULL, buf, have);
     gzclose(gz);
     free(buf);
-    return n < 0 || L.db_down ? -1 : 0;
+    return n < 0 || L.held ? -1 : 0;
 }
 
 static int run_once(const char *path, int nfiles, char **files)
