@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 struct conf;
 struct db;
@@ -223,6 +224,15 @@ int admin_list(struct admin *a, const char *what, const char *filter, enum admin
                FILE *out);
 int admin_show(struct admin *a, const char *what, const char *name, enum admin_format f,
                FILE *out);
+/* The message history modo-logd writes, newest first; NULL/0 fields do not filter. An
+ * address with '*' is a pattern; rcpt matches the recipient or the original one. */
+struct admin_history_query {
+    const char *sender, *rcpt, *status, *queue_id, *domain;
+    time_t since, until;
+    long limit; /* 0: all */
+};
+int admin_history(struct admin *a, const struct admin_history_query *q, enum admin_format f,
+                  FILE *out);
 
 /* A boolean as Modoboa's CSV reads it: true, 1, yes, y (any case). */
 bool admin_truthy(const char *s);

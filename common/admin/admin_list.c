@@ -205,12 +205,46 @@ static int query(struct admin *a, const struct view *v, const char *cond, const 
     return rc < 0 ? ADMIN_EDB : 0;
 }
 
+/* Rows as aligned text (a header, "-" for empty) or a JSON array of objects. */
+static void print_rows(const struct column *cols, size_t ncols, const struct db_result *r,
+                       enum admin_format f, FILE *out)
+{
+    size_t width[16] = {0}, i, j;
+
+    if (f == ADMIN_JSON) {
+        fputs("[", out);
+        for (i = 0; i < r->nrows; i++) {
+            fputs(i ? ",\n {" : "\n {", out);
+            for (j = 0; j < ncols; j++) {
+                fprintf(out, "%s\"%s\": ", j ? ", " : "", cols[j].name);
+                json_value(out, &cols[j], db_cell(r, i, j));
+            }
+            fputs("}", out);
+        }
+        fputs(r->nrows ? "\n]\n" : "]\n", out);
+        return;
+    }
+    for (j = 0; j < ncols; j++)
+        width[j] = strlen(cols[j].name);
+    for (i = 0; i < r->nrows; i++)
+        for (j = 0; j < ncols; j++)
+            if (strlen(text_value(&cols[j], db_cell(r, i, j))) > width[j])
+                width[j] = strlen(text_value(&cols[j], db_cell(r, i, j)));
+    for (j = 0; j < ncols; j++)
+        fprintf(out, "%-*s%s", j + 1 < ncols ? (int)width[j] : 0, cols[j].name,
+                j + 1 < ncols ? "  " : "\n");
+    for (i = 0; i < r->nrows; i++)
+        for (j = 0; j < ncols; j++)
+            fprintf(out, "%-*s%s", j + 1 < ncols ? (int)width[j] : 0,
+                    text_value(&cols[j], db_cell(r, i, j)), j + 1 < ncols ? "  " : "\n");
+}
+
 int admin_list(struct admin *a, const char *what, const char *filter, enum admin_format f,
                FILE *out)
 {
     const struct view *v = find_view(what);
     struct column cols[16];
-    size_t ncols, width[16] = {0}, i, j;
+    size_t ncols;
     struct db_result r;
     int rc;
 
@@ -219,32 +253,87 @@ int admin_list(struct admin *a, const char *what, const char *filter, enum admin
     ncols = parse_columns(v->columns, cols, 16);
     if ((rc = query(a, v, filter ? v->filter : NULL, filter, &r)) != 0)
         return rc;
-    if (f == ADMIN_JSON) {
-        fputs("[", out);
-        for (i = 0; i < r.nrows; i++) {
-            fputs(i ? ",\n {" : "\n {", out);
-            for (j = 0; j < ncols; j++) {
-                fprintf(out, "%s\"%s\": ", j ? ", " : "", cols[j].name);
-                json_value(out, &cols[j], db_cell(&r, i, j));
-            }
-            fputs("}", out);
-        }
-        fputs(r.nrows ? "\n]\n" : "]\n", out);
-    } else {
-        for (j = 0; j < ncols; j++)
-            width[j] = strlen(cols[j].name);
-        for (i = 0; i < r.nrows; i++)
-            for (j = 0; j < ncols; j++)
-                if (strlen(text_value(&cols[j], db_cell(&r, i, j))) > width[j])
-                    width[j] = strlen(text_value(&cols[j], db_cell(&r, i, j)));
-        for (j = 0; j < ncols; j++)
-            fprintf(out, "%-*s%s", j + 1 < ncols ? (int)width[j] : 0, cols[j].name,
-                    j + 1 < ncols ? "  " : "\n");
-        for (i = 0; i < r.nrows; i++)
-            for (j = 0; j < ncols; j++)
-                fprintf(out, "%-*s%s", j + 1 < ncols ? (int)width[j] : 0,
-                        text_value(&cols[j], db_cell(&r, i, j)), j + 1 < ncols ? "  " : "\n");
+    print_rows(cols, ncols, &r, f, out);
+    db_result_free(&r);
+    return 0;
+}
+
+/* '*' as SQL's '%' */
+static const char *like_pattern(const char *v, char *buf, size_t size)
+{
+    size_t i;
+
+    snprintf(buf, size, "%s", v);
+    for (i = 0; buf[i]; i++)
+        if (buf[i] == '*')
+            buf[i] = '%';
+    return buf;
+}
+
+/* The message history (maillog_maillog and modo-logd's reasons), newest first. */
+int admin_history(struct admin *a, const struct admin_history_query *q, enum admin_format f,
+                  FILE *out)
+{
+    static const char columns[] =
+        "date,queue_id,status,sender,rcpt,original_rcpt,size:i,from_domain,to_domain,reason";
+    struct column cols[16];
+    struct strbuf sql = STRBUF_INIT;
+    const char *args[8];
+    char since[40], until[40], pattern[2][300];
+    bool pg = db_is_pgsql(a->db);
+    size_t ncols = parse_columns(columns, cols, 16), n = 0;
+    struct db_result r;
+    int rc;
+
+    strbuf_printf(&sql,
+                  "SELECT %s, m.queue_id, m.status, m.sender, m.rcpt, m.original_rcpt, m.size,"
+                  " f.name, t.name, r.reason FROM maillog_maillog m"
+                  " LEFT JOIN admin_domain f ON f.id = m.from_domain_id"
+                  " LEFT JOIN admin_domain t ON t.id = m.to_domain_id"
+                  " LEFT JOIN modo_maillog_reason r ON r.maillog_id = m.id WHERE 1 = 1",
+                  pg ? "to_char(m.date, 'YYYY-MM-DD HH24:MI:SS')" : "substr(m.date, 1, 19)");
+    /* an address with '*' is a pattern (LIKE), else compared whole; both without case */
+    if (q->sender != NULL) {
+        args[n++] = like_pattern(q->sender, pattern[0], sizeof(pattern[0]));
+        strbuf_printf(&sql, " AND lower(m.sender) %s lower($%zu)",
+                      strchr(q->sender, '*') ? "LIKE" : "=", n);
     }
+    if (q->rcpt != NULL) {
+        const char *op = strchr(q->rcpt, '*') ? "LIKE" : "=";
+        args[n++] = like_pattern(q->rcpt, pattern[1], sizeof(pattern[1]));
+        strbuf_printf(&sql, " AND (lower(m.rcpt) %s lower($%zu) OR lower(m.original_rcpt) %s"
+                            " lower($%zu))", op, n, op, n);
+    }
+    if (q->status != NULL) {
+        args[n++] = q->status;
+        strbuf_printf(&sql, " AND m.status = $%zu", n);
+    }
+    if (q->queue_id != NULL) {
+        args[n++] = q->queue_id;
+        strbuf_printf(&sql, " AND m.queue_id = $%zu", n);
+    }
+    if (q->domain != NULL) {
+        args[n++] = q->domain;
+        strbuf_printf(&sql, " AND (f.name = lower($%zu) OR t.name = lower($%zu))", n, n);
+    }
+    if (q->since > 0) {
+        args[n++] = db_time(a->db, q->since, since, sizeof(since));
+        strbuf_printf(&sql, " AND m.date >= $%zu", n);
+    }
+    if (q->until > 0) {
+        args[n++] = db_time(a->db, q->until, until, sizeof(until));
+        strbuf_printf(&sql, " AND m.date < $%zu", n);
+    }
+    strbuf_puts(&sql, " ORDER BY m.date DESC, m.id DESC");
+    if (q->limit > 0)
+        strbuf_printf(&sql, " LIMIT %ld", q->limit);
+    rc = admin_exec(a, &r, sql.data, n, args);
+    strbuf_free(&sql);
+    if (rc < 0) {
+        db_result_free(&r);
+        return ADMIN_EDB;
+    }
+    print_rows(cols, ncols, &r, f, out);
     db_result_free(&r);
     return 0;
 }

@@ -578,7 +578,8 @@ void close_admin(struct admin **a)
 
 /* Commands that work on the database through the admin module (one transaction each). */
 /*
- * modoctl stats [DAEMON]: the counters of running daemons, read from their [DAEMON]
+ * modoctl stats [--domain D] [--period P] ...: the traffic modo-logd records (traffic.c);
+ * modoctl stats daemons|DAEMON: the counters of running daemons, read from their [DAEMON]
  * stats_listen endpoints (every daemon that has one, or the one named).
  */
 static int stats_command(const struct conf *conf, int argc, char **argv)
@@ -587,10 +588,14 @@ static int stats_command(const struct conf *conf, int argc, char **argv)
     int rc = 0, shown = 0;
     size_t i;
 
-    if (argc > 2 || (argc == 2 && strcmp(argv[1], "--help") == 0)) {
-        fprintf(argc == 2 ? stdout : stderr, "usage: modoctl stats [lookupd|policyd|dictd]\n");
-        return argc == 2 ? 0 : 2;
+    if (argc == 1 || argv[1][0] == '-')
+        return traffic_command(conf, argc, argv);
+    if (argc > 2) {
+        fprintf(stderr, "usage: modoctl stats daemons|lookupd|policyd|dictd\n");
+        return 2;
     }
+    if (strcmp(argv[1], "daemons") == 0)
+        argc = 1; /* every daemon that has stats_listen */
     for (i = 0; i < sizeof(daemons) / sizeof(daemons[0]); i++) {
         const char *endpoint = conf_str(conf, daemons[i], "stats_listen");
         char *text = NULL, *err = NULL;
@@ -625,7 +630,7 @@ static const struct {
     const char *name;
     int (*run)(const struct conf *conf, int argc, char **argv);
 } tool_commands[] = {
-    {"stats", stats_command},
+    {"stats", stats_command},         {"history", history_command},
     {"domain", objects_command},      {"relaydomain", objects_command},
     {"domainalias", objects_command}, {"account", objects_command},
     {"alias", objects_command},       {"sender-address", objects_command},
@@ -645,7 +650,9 @@ static void usage(FILE *fp)
                 "       modoctl [-c modo.conf] import [--sepchar C] [--continue-if-exists] [--crypt-passwords] FILE...\n"
                 "       modoctl [-c modo.conf] export domains|identities [--sepchar C]\n"
                 "       modoctl [-c modo.conf] mailbox-ops run | list [--json]\n"
-                "       modoctl [-c modo.conf] stats [lookupd|policyd|dictd]\n"
+                "       modoctl [-c modo.conf] stats [--domain D] [--period day|week|month|year] [--png FILE]\n"
+                "       modoctl [-c modo.conf] stats daemons|lookupd|policyd|dictd\n"
+                "       modoctl [-c modo.conf] history [--sender S] [--rcpt R] [--status S] [--since T] ...\n"
                 "       (modoctl OBJECT --help lists the options of each)\n"
                 "       modoctl [-c modo.conf] explain ADDRESS [--sender S] [--sasl LOGIN]\n"
                 "       modoctl [-c modo.conf] config check | postfix [--postconf] | dovecot [PART] | opendkim\n"

@@ -35,6 +35,10 @@ extern const char *modoctl_conf_path;
 int cleanup_command(const struct conf *conf, int argc, char **argv);
 /* db doctor [--json] */
 int doctor_command(const struct conf *conf, int argc, char **argv);
+/* stats [--domain D] [--period P] [--png FILE]: the traffic modo-logd records */
+int traffic_command(const struct conf *conf, int argc, char **argv);
+/* history [--sender S] [--rcpt R] ...: the message history */
+int history_command(const struct conf *conf, int argc, char **argv);
 /* mailbox-ops run */
 int mailbox_ops_command(const struct conf *conf, int argc, char **argv);
 
