@@ -133,6 +133,12 @@ static char *dup_or_null(const char *s)
     return s ? xstrdup(s) : NULL;
 }
 
+/* at most max bytes of s */
+static char *cut(const char *s, size_t max)
+{
+    return xstrndup(s, strnlen(s, max));
+}
+
 static void record(void *arg, const struct maillog_record *r)
 {
     struct logrec *x;
@@ -147,10 +153,10 @@ static void record(void *arg, const struct maillog_record *r)
     }
     x = &L.recs[L.nrecs++];
     /* Modoboa's column widths: what does not fit is cut, never refused */
-    x->queue_id = xstrndup(r->queue_id, 50);
-    x->sender = xstrndup(r->sender, 254);
-    x->rcpt = xstrndup(r->rcpt, 254);
-    x->orig_rcpt = r->orig_rcpt ? xstrndup(r->orig_rcpt, 254) : NULL;
+    x->queue_id = cut(r->queue_id, 50);
+    x->sender = cut(r->sender, 254);
+    x->rcpt = cut(r->rcpt, 254);
+    x->orig_rcpt = r->orig_rcpt ? cut(r->orig_rcpt, 254) : NULL;
     x->date = r->date;
     x->size = r->size;
     x->status = r->status;
