@@ -340,6 +340,9 @@ static int reject(const struct maillog_line *l, const char *p, const char *end,
                    find(p, end, "Greylisted") != NULL;
     ev->spam = ev->reason.p != NULL &&
                find_nocase(ev->reason.p, ev->reason.p + ev->reason.len, "spam") != NULL;
+    /* a milter's reject that names a virus ("5.7.1 Virus found: ...") */
+    ev->virus = !ev->spam && ev->reason.p != NULL &&
+                find_nocase(ev->reason.p, ev->reason.p + ev->reason.len, "virus") != NULL;
     return 0;
 }
 
@@ -466,6 +469,48 @@ int maillog_amavis(const struct maillog_line *l, struct maillog_event *ev)
         while (n.p + n.len < end && is_digit(n.p[n.len]))
             n.len++;
         ev->size = number(n);
+    }
+    return 0;
+}
+
+/*
+ * rspamd's task line, logged through syslog (the default log_format):
+ *   "<uid>; task; rspamd_task_write_log: id: <mid>, qid: <QID>, ip: ..., from: <s>,
+ *    (default: T (add header): [8.10/15.00] [SYM1(1.00){...},CLAM_VIRUS(..)...]), len: N,
+ *    time: ..., dns req: N, digest: <...>, rcpts: <a@x,b@y>, mime_rcpts: <...>"
+ * A message tagged (add header, rewrite subject) is spam; one with a virus symbol that was
+ * not rejected a virus. A rejected message is counted from Postfix's milter-reject line.
+ */
+int maillog_rspamd(const struct maillog_line *l, struct maillog_event *ev)
+{
+    const char *p = l->msg.p, *end = l->msg.p + l->msg.len, *t, *act, *e, *syms, *syms_end;
+
+    memset(ev, 0, sizeof(*ev));
+    ev->size = -1;
+    if ((t = find(p, end, "rspamd_task_write_log: ")) == NULL)
+        return 0;
+    ev->kind = MAILLOG_FILTER;
+    /* "(default: T (ACTION): [score] [symbols]), len:" */
+    if ((act = find(t, end, "(default: ")) == NULL ||
+        (act = memchr(act + 1, '(', (size_t)(end - act - 1))) == NULL ||
+        (e = memchr(act, ')', (size_t)(end - act))) == NULL)
+        return -1;
+    act++;
+    syms = find(e, end, "] [");
+    syms_end = syms ? find(syms, end, "]), len: ") : NULL;
+    if (syms != NULL && syms_end == NULL)
+        syms_end = end;
+    ev->virus = syms != NULL && find(syms, syms_end, "VIRUS") != NULL;
+    ev->spam = !ev->virus && (starts(act, e, "add header") || starts(act, e, "rewrite subject"));
+    if (starts(act, e, "reject"))
+        ev->spam = ev->virus = false; /* Postfix's milter-reject line counts it */
+    ev->queue_id = qid_after(t, end, "qid: <");
+    if ((t = find(e, end, " rcpts: <")) != NULL) {
+        t += 9;
+        if ((e = memchr(t, '>', (size_t)(end - t))) == NULL)
+            return -1;
+        ev->rcpt.p = t; /* "a@x,b@y" */
+        ev->rcpt.len = (size_t)(e - t);
     }
     return 0;
 }

@@ -88,7 +88,7 @@ struct maillog_event {
     enum maillog_status status;
     long long size;    /* -1 unknown */
     bool greylist;     /* a reject that is greylisting (450 from postscreen, "Greylisted") */
-    bool spam, virus;  /* MAILLOG_FILTER; MAILLOG_REJECT by a milter that says spam */
+    bool spam, virus;  /* MAILLOG_FILTER; MAILLOG_REJECT by a milter that says spam/virus */
 };
 
 /* Is s a Postfix queue id (short hex or long format)? */
@@ -103,5 +103,9 @@ int maillog_postfix(const struct maillog_line *l, struct maillog_event *ev);
 
 /* amavis "(SPAM|INFECTED|CLEAN|...) ... <s> -> <r>,<r2>, Queue-ID: ..." */
 int maillog_amavis(const struct maillog_line *l, struct maillog_event *ev);
+
+/* rspamd's rspamd_task_write_log line (through syslog): spam (tagged), virus; rcpt is
+ * "a@x,b@y" */
+int maillog_rspamd(const struct maillog_line *l, struct maillog_event *ev);
 
 #endif

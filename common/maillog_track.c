@@ -34,6 +34,7 @@ struct maillog_track {
     size_t max_ids, nids, nbuckets;
     long ttl;
     bool greylist;
+    bool loading; /* a checkpoint is loaded as it was saved: nothing evicted for its age */
     struct qentry **buckets;
     struct qlist lru; /* least recently seen first */
     struct maillog_track_stats st;
@@ -101,7 +102,7 @@ static struct qentry *entry(struct maillog_track *t, struct maillog_span qid, ti
 {
     struct qentry **e, *q;
 
-    while (!TAILQ_EMPTY(&t->lru) && TAILQ_FIRST(&t->lru)->last + t->ttl < now) {
+    while (!t->loading && !TAILQ_EMPTY(&t->lru) && TAILQ_FIRST(&t->lru)->last + t->ttl < now) {
         drop(t, TAILQ_FIRST(&t->lru));
         t->st.evicted++;
     }
@@ -174,9 +175,11 @@ int maillog_track_load(struct maillog_track *t, const char *text, size_t len)
         snprintf(num, sizeof(num), "%.*s", (int)(sp[2] - sp[1] - 1), sp[1] + 1);
         if (sscanf(num, "%lld", &last) != 1)
             return -1;
-        if (!(s < nl && (*s == '-' || *s == '<')))
+        if (!(s < nl && (*s == '-' || *s == '<')) || !maillog_is_queue_id(p, (size_t)(sp[0] - p)))
             return -1;
+        t->loading = true;
         q = entry(t, (struct maillog_span){p, (size_t)(sp[0] - p)}, (time_t)last, true);
+        t->loading = false;
         if (q == NULL)
             return -1;
         q->size = size;
@@ -368,6 +371,7 @@ static void rejected(struct maillog_track *t, const struct maillog_event *ev, ti
     domain_of(ev->rcpt.p ? ev->rcpt.p : "", ev->rcpt.len, rd, sizeof(rd));
     count(t, rd, ev->greylist && t->greylist ? MAILLOG_C_GREYLIST
                  : ev->spam                  ? MAILLOG_C_SPAM
+                 : ev->virus                 ? MAILLOG_C_VIRUS
                                              : MAILLOG_C_REJECT,
           when, 1);
     if (!(ev->greylist && t->greylist)) /* greylisting: a retry comes */
@@ -375,18 +379,25 @@ static void rejected(struct maillog_track *t, const struct maillog_event *ev, ti
     free(sender);
 }
 
-/* amavis: spam or virus for each recipient's domain */
+/* amavis ("<a>,<b>") or rspamd ("a,b"): spam or virus for each recipient's domain */
 static void filtered(struct maillog_track *t, const struct maillog_event *ev, time_t when)
 {
     const char *p = ev->rcpt.p, *end = ev->rcpt.p + ev->rcpt.len;
+    bool bracketed = ev->rcpt.len > 0 && p[0] == '<';
     char rd[256];
 
     if (!ev->spam && !ev->virus)
         return;
     while (p < end) {
-        const char *open = memchr(p, '<', (size_t)(end - p)), *close;
-        if (open == NULL || (close = memchr(open, '>', (size_t)(end - open))) == NULL)
+        const char *open = bracketed ? memchr(p, '<', (size_t)(end - p)) : p - 1, *close;
+        if (open == NULL)
             break;
+        close = memchr(open + 1, bracketed ? '>' : ',', (size_t)(end - open - 1));
+        if (close == NULL) {
+            if (bracketed)
+                break;
+            close = end;
+        }
         domain_of(open + 1, (size_t)(close - open - 1), rd, sizeof(rd));
         count(t, rd, ev->virus ? MAILLOG_C_VIRUS : MAILLOG_C_SPAM, when, 1);
         p = close + 1;
@@ -413,6 +424,8 @@ void maillog_track_line(struct maillog_track *t, const char *line, size_t len, t
         rc = maillog_postfix(&l, &ev);
     else if (l.program.len == 6 && memcmp(l.program.p, "amavis", 6) == 0)
         rc = maillog_amavis(&l, &ev);
+    else if (l.program.len == 6 && memcmp(l.program.p, "rspamd", 6) == 0)
+        rc = maillog_rspamd(&l, &ev);
     else {
         t->st.ignored++;
         return;

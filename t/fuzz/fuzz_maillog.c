@@ -2,10 +2,12 @@
  * libFuzzer harness for the mail log line reader: any bytes as one line; every span an
  * event or the header points at must lie inside the line, and the time read must be a
  * valid one. Then the input's lines go through the tracker (8 queue ids at most), whose
- * records must name a known status.
+ * records must name a known status, and whose saved queue ids load back to the same text;
+ * the input itself is loaded as saved queue ids.
  */
 #include "maillog.h"
 #include "maillog_track.h"
+#include "strbuf.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -59,6 +61,24 @@ static void track(const char *data, size_t size)
         maillog_track_line(t, p, n, 1796256000);
         p += n + (nl != NULL);
     }
+    {
+        /* a checkpoint's text loads back to the same text */
+        struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+        struct maillog_track *u = maillog_track_new(&ops, NULL, 8, 600, false);
+        maillog_track_save(t, &a);
+        if (maillog_track_load(u, a.data ? a.data : "", a.len) < 0)
+            abort();
+        maillog_track_save(u, &b);
+        if (a.len != b.len || (a.len > 0 && memcmp(a.data, b.data, a.len) != 0))
+            abort();
+        strbuf_free(&a);
+        strbuf_free(&b);
+        maillog_track_free(&u);
+        /* and arbitrary text is refused or loaded, never a crash */
+        u = maillog_track_new(&ops, NULL, 8, 600, false);
+        (void)maillog_track_load(u, data, size);
+        maillog_track_free(&u);
+    }
     maillog_track_free(&t);
 }
 
@@ -79,8 +99,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     inside(l.instance, line, size);
     inside(l.service, line, size);
     inside(l.msg, line, size);
-    for (int pass = 0; pass < 2; pass++) {
-        if ((pass == 0 ? maillog_postfix(&l, &ev) : maillog_amavis(&l, &ev)) < 0)
+    for (int pass = 0; pass < 3; pass++) {
+        if ((pass == 0   ? maillog_postfix(&l, &ev)
+             : pass == 1 ? maillog_amavis(&l, &ev)
+                         : maillog_rspamd(&l, &ev)) < 0)
             continue;
         inside(ev.queue_id, line, size);
         inside(ev.sender, line, size);

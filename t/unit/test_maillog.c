@@ -292,9 +292,41 @@ static void test_amavis(void)
        "other amavis lines: nothing");
 }
 
+#define RSPAMD "Dec  4 02:25:21 mx rspamd[812]: <1f7b4c>; task; rspamd_task_write_log: id: <m@a>, " \
+               "qid: <4F2A32C0A1>, ip: 1.2.3.4, from: <s@a.test>, "
+static void test_rspamd(void)
+{
+    ok(parse(RSPAMD "(default: T (add header): [8.10/15.00] [BAYES_SPAM(5.10){99.0%;},"
+                    "R_SPF_FAIL(1.00){-all;}]), len: 2345, time: 120.1ms, dns req: 12, digest: "
+                    "<0a1b>, rcpts: <r@dom.test,q@dom.test>, mime_rcpts: <r@dom.test>") == 0 &&
+           maillog_rspamd(&L, &E) == 0 && E.kind == MAILLOG_FILTER,
+       "rspamd task line");
+    ok(E.spam && !E.virus, "... add header: spam");
+    is_str(S(E.rcpt), "r@dom.test,q@dom.test", "... the SMTP recipients");
+    is_str(S(E.queue_id), "4F2A32C0A1", "... qid");
+    ok(parse(RSPAMD "(default: T (rewrite subject): [9.00/15.00] [X(9.00){}]), len: 1, rcpts: "
+                    "<r@dom.test>, ") == 0 && maillog_rspamd(&L, &E) == 0 && E.spam,
+       "rspamd rewrite subject: spam");
+    ok(parse(RSPAMD "(default: F (no action): [0.10/15.00] [ARC_NA(0.00){}]), len: 1, rcpts: "
+                    "<r@dom.test>, ") == 0 && maillog_rspamd(&L, &E) == 0 && !E.spam && !E.virus,
+       "rspamd no action: neither");
+    ok(parse(RSPAMD "(default: F (add header): [6.00/15.00] [CLAM_VIRUS(6.00){Eicar;}]), len: 1, "
+                    "rcpts: <r@dom.test>, ") == 0 && maillog_rspamd(&L, &E) == 0 && E.virus && !E.spam,
+       "rspamd with a virus symbol, not rejected: virus");
+    ok(parse(RSPAMD "(default: T (reject): [20.00/15.00] [CLAM_VIRUS(20.00){Eicar;}]), len: 1, "
+                    "rcpts: <r@dom.test>, ") == 0 && maillog_rspamd(&L, &E) == 0 && !E.virus && !E.spam,
+       "rspamd reject: not counted here (Postfix's milter-reject line is)");
+    ok(parse(RSPAMD "(default: broken") == 0 && maillog_rspamd(&L, &E) == -1,
+       "rspamd task line without its action: malformed");
+    ok(parse("Dec  4 02:25:21 mx rspamd[812]: <1f7b4c>; lua; some other line") == 0 &&
+           maillog_rspamd(&L, &E) == 0 && E.kind == MAILLOG_OTHER,
+       "other rspamd lines: nothing");
+}
+
 int main(void)
 {
     test_headers();
+    test_rspamd();
     test_year();
     test_postfix();
     test_amavis();

@@ -172,6 +172,19 @@ int main(void)
     is_str(C(), "dom.test:spam+1 alias.test:spam+1 dom.test:virus+1 ",
            "amavis: spam and virus for each hosted recipient's domain");
 
+    /* rspamd: tagged spam and viruses from its task line, rejects from Postfix's line */
+    feed(t, H "9 mx rspamd[9]: <a1>; task; rspamd_task_write_log: id: <m@x>, qid: <A1B2C3D4E6>, "
+            "from: <s@x.test>, (default: T (add header): [8.00/15.00] [BAYES_SPAM(8.00){}]), len: 9,"
+            " rcpts: <a@dom.test,c@else.test,b@alias.test>, mime_rcpts: <a@dom.test>\n" H
+            "9 mx rspamd[9]: <a2>; task; rspamd_task_write_log: id: <m@x>, qid: <A1B2C3D4E7>, "
+            "(default: T (reject): [20.00/15.00] [GTUBE(20.00){}]), len: 9, rcpts: <a@dom.test>, \n" H
+            "9 mx postfix/cleanup[2]: A1B2C3D4E7: milter-reject: END-OF-MESSAGE from c[1.2.3.4]: "
+            "5.7.1 Spam message rejected; from=<s@x.test> to=<a@dom.test> proto=ESMTP helo=<h>\n" H
+            "9 mx postfix/cleanup[2]: A1B2C3D4E8: milter-reject: END-OF-MESSAGE from c[1.2.3.4]: "
+            "5.7.1 Virus found: Eicar; from=<s@x.test> to=<b@dom.test> proto=ESMTP helo=<h>\n");
+    is_str(C(), "dom.test:spam+1 alias.test:spam+1 dom.test:spam+1 dom.test:virus+1 ",
+           "rspamd: tagged spam per hosted recipient; a milter's spam and virus rejects once each");
+
     /* bounds: at most max_ids queue ids, ttl seconds of log time */
     maillog_track_free(&t);
     t = maillog_track_new(&ops, NULL, 2, 60, false);
