@@ -21,6 +21,7 @@ const char *const maillog_counter_names[MAILLOG_C__COUNT] = {
 struct qentry {
     char qid[32];
     char *sender; /* SRS unwrapped; NULL until from= */
+    char *origs;  /* a content filter's hop: "rcpt\torig\t..." the hop's original recipients */
     long long size;
     time_t last;
     TAILQ_ENTRY(qentry) lru;
@@ -73,6 +74,7 @@ static void drop(struct maillog_track *t, struct qentry *q)
     *e = q->next;
     TAILQ_REMOVE(&t->lru, q, lru);
     free(q->sender);
+    free(q->origs);
     free(q);
     t->nids--;
 }
@@ -131,13 +133,15 @@ static struct qentry *entry(struct maillog_track *t, struct maillog_span qid, ti
 
 /* ---- checkpoints ---- */
 
-/* "QID SIZE LAST SENDER\n" (SENDER "-" when unknown, else "<" sender: it may be empty) */
+/* "QID SIZE LAST ORIGS SENDER\n": ORIGS "-" or "rcpt\torig\t...", SENDER "-" when unknown,
+ * else "<" sender (it may be empty) */
 void maillog_track_save(const struct maillog_track *t, struct strbuf *out)
 {
     const struct qentry *q;
 
     TAILQ_FOREACH(q, &t->lru, lru) {
-        strbuf_printf(out, "%s %lld %lld ", q->qid, q->size, (long long)q->last);
+        strbuf_printf(out, "%s %lld %lld %s ", q->qid, q->size, (long long)q->last,
+                      q->origs != NULL ? q->origs : "-");
         if (q->sender == NULL)
             strbuf_putc(out, '-');
         else {
@@ -153,7 +157,7 @@ int maillog_track_load(struct maillog_track *t, const char *text, size_t len)
     const char *p = text, *end = text + len;
 
     while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p)), *sp[3], *s = p;
+        const char *nl = memchr(p, '\n', (size_t)(end - p)), *sp[4], *s = p;
         long long size, last;
         struct qentry *q;
         char num[32];
@@ -161,7 +165,7 @@ int maillog_track_load(struct maillog_track *t, const char *text, size_t len)
 
         if (nl == NULL)
             return -1;
-        for (i = 0; i < 3; i++) {
+        for (i = 0; i < 4; i++) {
             sp[i] = memchr(s, ' ', (size_t)(nl - s));
             if (sp[i] == NULL)
                 return -1;
@@ -175,7 +179,8 @@ int maillog_track_load(struct maillog_track *t, const char *text, size_t len)
         snprintf(num, sizeof(num), "%.*s", (int)(sp[2] - sp[1] - 1), sp[1] + 1);
         if (sscanf(num, "%lld", &last) != 1)
             return -1;
-        if (!(s < nl && (*s == '-' || *s == '<')) || !maillog_is_queue_id(p, (size_t)(sp[0] - p)))
+        if (!(s < nl && (*s == '-' || *s == '<')) || !maillog_is_queue_id(p, (size_t)(sp[0] - p)) ||
+            sp[3] == sp[2] + 1)
             return -1;
         t->loading = true;
         q = entry(t, (struct maillog_span){p, (size_t)(sp[0] - p)}, (time_t)last, true);
@@ -185,6 +190,10 @@ int maillog_track_load(struct maillog_track *t, const char *text, size_t len)
         q->size = size;
         free(q->sender);
         q->sender = *s == '<' ? xstrndup(s + 1, (size_t)(nl - s - 1)) : NULL;
+        free(q->origs);
+        q->origs = sp[3] - sp[2] - 1 == 1 && sp[2][1] == '-'
+                       ? NULL
+                       : xstrndup(sp[2] + 1, (size_t)(sp[3] - sp[2] - 1));
         p = nl + 1;
     }
     return 0;
@@ -280,6 +289,18 @@ static void count(struct maillog_track *t, const char *domain, enum maillog_coun
     t->ops->count(t->arg, "global", c, when, v);
 }
 
+/* the recipient's side of a delivery: its domain if hosted, and global whatever the domain
+ * (Modoboa's global counts every delivery, to remote recipients too) */
+static void count_rcpt(struct maillog_track *t, const char *domain, enum maillog_counter c,
+                       time_t when, long long v)
+{
+    if (v <= 0)
+        return;
+    if (hosted(t, domain))
+        t->ops->count(t->arg, domain, c, when, v);
+    t->ops->count(t->arg, "global", c, when, v);
+}
+
 static bool loopback_relay(struct maillog_span relay)
 {
     const char *end = relay.p + relay.len, *b = relay.p ? memchr(relay.p, '[', relay.len) : NULL;
@@ -312,20 +333,59 @@ static void record(struct maillog_track *t, const char *qid, time_t when, const 
     free(why);
 }
 
+/* a hop's original recipient of rcpt, kept on the re-injected message (empty if none) */
+static struct maillog_span hop_orig(const struct qentry *q, struct maillog_span rcpt)
+{
+    const char *p = q != NULL ? q->origs : NULL;
+    struct maillog_span none = {NULL, 0};
+
+    while (p != NULL && *p) {
+        const char *tab = strchr(p, '\t'), *next;
+        if (tab == NULL)
+            break;
+        next = strchr(tab + 1, '\t');
+        if ((size_t)(tab - p) == rcpt.len && strncasecmp(p, rcpt.p, rcpt.len) == 0)
+            return (struct maillog_span){tab + 1, next ? (size_t)(next - tab - 1) : strlen(tab + 1)};
+        p = next ? next + 1 : NULL;
+    }
+    return none;
+}
+
+static bool plain_address(struct maillog_span a)
+{
+    return a.len > 0 && a.len < 512 && memchr(a.p, ' ', a.len) == NULL &&
+           memchr(a.p, '\t', a.len) == NULL;
+}
+
 static void delivery(struct maillog_track *t, const struct maillog_event *ev, time_t when)
 {
     struct qentry *q = entry(t, ev->queue_id, when, true);
     const char *sender = q && q->sender ? q->sender : "";
     long long size = q ? q->size : 0;
-    struct maillog_span to = ev->orig_rcpt.len && !is_srs(ev->orig_rcpt) ? ev->orig_rcpt : ev->rcpt;
+    struct maillog_span orig = ev->orig_rcpt.len ? ev->orig_rcpt : hop_orig(q, ev->rcpt);
+    struct maillog_span to = orig.len && !is_srs(orig) ? orig : ev->rcpt;
     char sd[256], rd[256];
+    struct qentry *next;
 
-    if (ev->queued_as.len > 0 && loopback_relay(ev->relay)) {
-        /* a content filter's hop: the re-injected copy is the one counted */
-        struct qentry *next = entry(t, ev->queued_as, when, true);
-        if (next != NULL && next->sender == NULL && q != NULL && q->sender != NULL) {
+    /*
+     * A content filter's hop: a loopback relay that answered with the queue id of a message
+     * this log has already shown (the filter re-injects before it answers). The re-injected
+     * message is the one counted; it inherits the sender, the size and the hop's original
+     * recipient. A relay on loopback whose queue id is not this log's is a delivery.
+     */
+    if (ev->queued_as.len > 0 && loopback_relay(ev->relay) &&
+        (next = entry(t, ev->queued_as, when, false)) != NULL) {
+        if (next->sender == NULL && q != NULL && q->sender != NULL) {
             next->sender = xstrdup(q->sender);
             next->size = q->size;
+        }
+        if (orig.len > 0 && plain_address(orig) && plain_address(ev->rcpt)) {
+            struct strbuf sb = STRBUF_INIT;
+            if (next->origs != NULL)
+                strbuf_printf(&sb, "%s\t", next->origs);
+            strbuf_printf(&sb, "%.*s\t%.*s", (int)ev->rcpt.len, ev->rcpt.p, (int)orig.len, orig.p);
+            free(next->origs);
+            next->origs = strbuf_steal(&sb);
         }
         return;
     }
@@ -338,21 +398,19 @@ static void delivery(struct maillog_track *t, const struct maillog_event *ev, ti
         count(t, sd, MAILLOG_C_SENT, when, 1);
         count(t, sd, MAILLOG_C_SIZE_SENT, when, size);
         if (ev->status == MAILLOG_SENT) {
-            count(t, rd, MAILLOG_C_RECV, when, 1);
-            count(t, rd, MAILLOG_C_SIZE_RECV, when, size);
+            count_rcpt(t, rd, MAILLOG_C_RECV, when, 1);
+            count_rcpt(t, rd, MAILLOG_C_SIZE_RECV, when, size);
         } else {
-            count(t, rd, MAILLOG_C_BOUNCED, when, 1);
+            count_rcpt(t, rd, MAILLOG_C_BOUNCED, when, 1);
         }
-        record(t, q ? q->qid : "", when, sender, ev->rcpt, ev->orig_rcpt, size,
+        record(t, q ? q->qid : "", when, sender, ev->rcpt, orig, size,
                ev->status == MAILLOG_SENT ? "sent" : "bounced", ev->reason);
         break;
     case MAILLOG_DEFERRED:
-        record(t, q ? q->qid : "", when, sender, ev->rcpt, ev->orig_rcpt, size, "deferred",
-               ev->reason);
+        record(t, q ? q->qid : "", when, sender, ev->rcpt, orig, size, "deferred", ev->reason);
         break;
     case MAILLOG_EXPIRED_STATUS:
-        record(t, q ? q->qid : "", when, sender, ev->rcpt, ev->orig_rcpt, size, "expired",
-               ev->reason);
+        record(t, q ? q->qid : "", when, sender, ev->rcpt, orig, size, "expired", ev->reason);
         break;
     default:
         break;

@@ -6,6 +6,9 @@
  * defines them (spec modoboa.md §10), and message history records. No I/O, no clock: times
  * are the lines' own, so a log read twice gives the same results.
  *
+ * As Modoboa's, global counts every delivery's recipient side (received, bounced) whatever
+ * the recipient's domain, and the sender's side and rejects only for hosted domains.
+ *
  * Where modo differs from Modoboa, on purpose:
  *  - a content filter's hop (a delivery to a loopback relay that says "queued as QID") is
  *    not counted: the message is counted once, when the re-injected copy is delivered;

@@ -3,8 +3,10 @@
  * incrementally (spec modoboa.md §10; modo-logd(8)).
  *
  *   modo-logd [-c modo.conf] [-f]           follow [logd] source from its checkpoint
- *   modo-logd [-c modo.conf] --once FILE... read the files (plain or gzip), in the order
- *                                            given, and exit: back-fills and tests
+ *   modo-logd [-c modo.conf] --once [--totals] FILE...
+ *                                           read the files (plain or gzip), in the order
+ *                                           given, and exit: back-fills and tests (--totals:
+ *                                           each domain's counters of what was read)
  *
  * Lines go through maillog_track (Modoboa's rules); counters are held per domain and minute
  * (tally) and written to the RRD files once their minute is over; history rows are committed
@@ -61,6 +63,7 @@ static struct {
     bool held;           /* a commit failed: read nothing until it is made */
     bool started;
     struct event *tick;
+    struct namemap *totals; /* --once --totals: domain -> counters of what was read */
     unsigned long long lines, records, rrd_written, rrd_skipped, rrd_errors;
 } L;
 
@@ -126,6 +129,8 @@ static void count(void *arg, const char *domain, enum maillog_counter c, time_t 
     if (c == MAILLOG_C_GREYLIST && !L.set.greylist)
         return;
     tally_add(L.tally, domain, t, c, v);
+    if (L.totals != NULL)
+        ((long long *)namemap_put(L.totals, domain))[c] += v;
 }
 
 static char *dup_or_null(const char *s)
@@ -553,7 +558,45 @@ static int read_file(const char *path, struct once_stats *os)
     return n < 0 || L.held ? -1 : 0;
 }
 
-static int run_once(const char *path, int nfiles, char **files)
+struct total_row {
+    const char *domain;
+    const long long *v;
+};
+
+static void collect_total(void *arg, const char *name, void *value)
+{
+    struct total_row **p = arg;
+
+    (*p)->domain = name;
+    (*p)->v = value;
+    (*p)++;
+}
+
+static int by_domain(const void *a, const void *b)
+{
+    return strcmp(((const struct total_row *)a)->domain, ((const struct total_row *)b)->domain);
+}
+
+/* --totals: one line per domain, "DOMAIN sent=N recv=N ..." (sorted) */
+static void print_totals(void)
+{
+    size_t n = namemap_count(L.totals), i;
+    struct total_row *rows = xcalloc(n + 1, sizeof(*rows)), *p = rows;
+    int c;
+
+    namemap_foreach(L.totals, collect_total, &p);
+    qsort(rows, n, sizeof(*rows), by_domain);
+    for (i = 0; i < n; i++) {
+        printf("%s", rows[i].domain);
+        for (c = 0; c < MAILLOG_C__COUNT; c++)
+            if (c != MAILLOG_C_GREYLIST || L.set.greylist)
+                printf(" %s=%lld", maillog_counter_names[c], rows[i].v[c]);
+        printf("\n");
+    }
+    free(rows);
+}
+
+static int run_once(const char *path, int nfiles, char **files, bool totals)
 {
     struct maillog_track_stats ts;
     struct once_stats os = {0};
@@ -576,7 +619,10 @@ static int run_once(const char *path, int nfiles, char **files)
         return 1;
     }
     start_engine();
+    if (totals)
+        L.totals = namemap_new(MAILLOG_C__COUNT * sizeof(long long));
     if (!db_ready()) {
+        namemap_free(&L.totals);
         stop_engine();
         settings_free(&L.set);
         conf_free((struct conf **)&the_conf);
@@ -600,6 +646,9 @@ static int run_once(const char *path, int nfiles, char **files)
            L.rrd_skipped, L.rrd_errors, secs, secs > 0 ? (double)L.lines / secs : 0.0);
     if (L.rrd_errors > 0 && rc == 0)
         rc = 1;
+    if (L.totals != NULL)
+        print_totals();
+    namemap_free(&L.totals);
     stop_engine();
     settings_free(&L.set);
     conf_free((struct conf **)&the_conf);
@@ -609,6 +658,7 @@ static int run_once(const char *path, int nfiles, char **files)
 int main(int argc, char **argv)
 {
     const char *conf_path = MODO_SYSCONFDIR "/modo/modo.conf";
+    bool totals = false;
     int i;
 
     for (i = 1; i < argc; i++)
@@ -616,18 +666,22 @@ int main(int argc, char **argv)
             break;
     if (i == argc)
         return daemon_main(argc, argv, &logd_ops);
-    /* --once: [-c FILE] before it, files after it */
+    /* --once: [-c FILE] before it; [--totals] and the files after it */
     for (int j = 1; j < i; j++) {
         if (strcmp(argv[j], "-c") == 0 && j + 1 < i)
             conf_path = argv[++j];
         else {
-            fprintf(stderr, "usage: modo-logd [-c modo.conf] --once FILE...\n");
+            fprintf(stderr, "usage: modo-logd [-c modo.conf] --once [--totals] FILE...\n");
             return 2;
         }
     }
+    if (i + 1 < argc && strcmp(argv[i + 1], "--totals") == 0) {
+        totals = true;
+        i++;
+    }
     if (i + 1 >= argc) {
-        fprintf(stderr, "usage: modo-logd [-c modo.conf] --once FILE...\n");
+        fprintf(stderr, "usage: modo-logd [-c modo.conf] --once [--totals] FILE...\n");
         return 2;
     }
-    return run_once(conf_path, argc - i - 1, argv + i + 1);
+    return run_once(conf_path, argc - i - 1, argv + i + 1, totals);
 }

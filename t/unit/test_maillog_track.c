@@ -93,10 +93,10 @@ int main(void)
     /* incoming through amavis: the hop to 127.0.0.1:10024 is not counted */
     feed(t, H "4 mx postfix/smtpd[1]: B1B2C3D4E5: client=r[9.9.9.9]\n" H
             "4 mx postfix/qmgr[3]: B1B2C3D4E5: from=<s@remote.test>, size=500, nrcpt=1 (queue active)\n" H
+            "5 mx postfix-in/smtpd[5]: C1B2C3D4E5: client=localhost[127.0.0.1]\n" H
             "5 mx postfix/smtp[4]: B1B2C3D4E5: to=<alice@dom.test>, relay=127.0.0.1[127.0.0.1]:10024, "
             "delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): "
             "250 2.0.0 Ok: queued as C1B2C3D4E5)\n" H
-            "5 mx postfix-in/smtpd[5]: C1B2C3D4E5: client=localhost[127.0.0.1]\n" H
             "5 mx postfix/qmgr[3]: B1B2C3D4E5: removed\n" H
             "5 mx postfix/qmgr[3]: C1B2C3D4E5: from=<s@remote.test>, size=700, nrcpt=1 (queue active)\n" H
             "6 mx postfix/lmtp[6]: C1B2C3D4E5: to=<alice@dom.test>, relay=mx[private/dovecot-lmtp], "
@@ -107,6 +107,27 @@ int main(void)
     is_str(R(), "C1B2C3D4E5 received s@remote.test->alice@dom.test [-|dom.test] 700 (250 2.0.0 "
                 "<alice@dom.test> Saved)\n",
            "... one history record, status received");
+
+    /* the hop's original recipient (an alias) carried to the re-injected message, which the
+     * filter re-injected without address mappings */
+    feed(t, H "4 mx postfix/smtpd[1]: B2B2C3D4E5: client=r[9.9.9.9]\n" H
+            "4 mx postfix/qmgr[3]: B2B2C3D4E5: from=<s@remote.test>, size=500, nrcpt=1 (queue active)\n" H
+            "5 mx postfix/smtpd[5]: C2B2C3D4E5: client=localhost[127.0.0.1]\n" H
+            "5 mx postfix/smtp[4]: B2B2C3D4E5: to=<alice@dom.test>, orig_to=<info@alias.test>, "
+            "relay=127.0.0.1[127.0.0.1]:10024, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as C2B2C3D4E5)\n" H
+            "6 mx postfix/lmtp[6]: C2B2C3D4E5: to=<alice@dom.test>, relay=mx[private/dovecot-lmtp], "
+            "dsn=2.0.0, status=sent (250 2.0.0 Saved)\n");
+    is_str(C(), "alias.test:recv+1 alias.test:size_recv+500 ",
+           "through a content filter to an alias: counted for the alias's domain");
+    is_str(R(), "C2B2C3D4E5 received s@remote.test->alice@dom.test orig info@alias.test [-|alias.test] 500 "
+                "(250 2.0.0 Saved)\n",
+           "... the row has the original recipient");
+    /* a relay on loopback answering with a queue id this log never showed: a delivery */
+    feed(t, H "4 mx postfix/qmgr[3]: B3B2C3D4E5: from=<alice@dom.test>, size=50, nrcpt=1 (queue active)\n" H
+            "5 mx postfix/smtp[4]: B3B2C3D4E5: to=<x@remote.test>, relay=127.0.0.1[127.0.0.1]:2525, "
+            "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 916D77CB)\n");
+    is_str(C(), "dom.test:sent+1 dom.test:size_sent+50 ",
+           "a loopback relay whose queue id is not this log's: a delivery, counted");
 
     /* bounced, deferred, expired */
     feed(t, H "7 mx postfix/qmgr[3]: D1B2C3D4E5: from=<alice@dom.test>, size=10, nrcpt=2 (queue active)\n" H
@@ -245,9 +266,9 @@ int main(void)
         feed(a, first);
         maillog_track_save(a, &saved);
         is_str(saved.data,
-               "C1B2C3D4E5 700 1796119201 <alice@dom.test\n"
-               "C2B2C3D4E5 90 1796119201 <\n"
-               "C3B2C3D4E5 0 1796119201 -\n",
+               "C1B2C3D4E5 700 1796119201 - <alice@dom.test\n"
+               "C2B2C3D4E5 90 1796119201 - <\n"
+               "C3B2C3D4E5 0 1796119201 - -\n",
                "saved: queue ids oldest first, the null sender told from an unknown one");
         b = maillog_track_new(&ops, NULL, 1000, 3600, false);
         ok(maillog_track_load(b, saved.data, saved.len) == 0, "loaded");
@@ -255,8 +276,10 @@ int main(void)
         is_str(R(), whole.data, "after the load: the same history as one uninterrupted run");
         maillog_track_stats(b, &st);
         is_int((long long)st.queue_ids, 3, "... the same queue ids");
-        ok(maillog_track_load(b, "X 1 2\n", 6) < 0 && maillog_track_load(b, "X 1 2 -", 7) < 0 &&
-               maillog_track_load(b, "X a 2 -\n", 8) < 0,
+        ok(maillog_track_load(b, "C1B2C3D4E5 1 2\n", 15) < 0 &&
+               maillog_track_load(b, "C1B2C3D4E5 1 2 - -", 18) < 0 &&
+               maillog_track_load(b, "C1B2C3D4E5 a 2 - -\n", 19) < 0 &&
+               maillog_track_load(b, "not-a-qid 1 2 - -\n", 18) < 0,
            "a text save did not write: refused");
         maillog_track_free(&a);
         maillog_track_free(&b);
