@@ -189,19 +189,38 @@ int maillog_year(const struct maillog_time *t, time_t ref)
 
 time_t maillog_epoch(const struct maillog_time *t, int year)
 {
+    /* the hour's start, kept: a log's lines come an hour at a time (mktime is the cost of
+     * a line otherwise); within an hour a local time is the hour's start plus its minutes */
+    static __thread struct {
+        int year, mon, mday, hour, offset_min;
+        bool has_offset, valid;
+        time_t base;
+    } last;
     struct tm tm;
 
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = year - 1900;
-    tm.tm_mon = t->mon;
-    tm.tm_mday = t->mday;
-    tm.tm_hour = t->hour;
-    tm.tm_min = t->min;
-    tm.tm_sec = t->sec;
-    if (t->has_offset)
-        return timegm(&tm) - (time_t)t->offset_min * 60;
-    tm.tm_isdst = -1;
-    return mktime(&tm);
+    if (!(last.valid && last.year == year && last.mon == t->mon && last.mday == t->mday &&
+          last.hour == t->hour && last.has_offset == t->has_offset &&
+          last.offset_min == t->offset_min)) {
+        memset(&tm, 0, sizeof(tm));
+        tm.tm_year = year - 1900;
+        tm.tm_mon = t->mon;
+        tm.tm_mday = t->mday;
+        tm.tm_hour = t->hour;
+        if (t->has_offset) {
+            last.base = timegm(&tm) - (time_t)t->offset_min * 60;
+        } else {
+            tm.tm_isdst = -1;
+            last.base = mktime(&tm);
+        }
+        last.year = year;
+        last.mon = t->mon;
+        last.mday = t->mday;
+        last.hour = t->hour;
+        last.has_offset = t->has_offset;
+        last.offset_min = t->offset_min;
+        last.valid = true;
+    }
+    return last.base + (time_t)t->min * 60 + t->sec;
 }
 
 /* ---- Postfix ---- */

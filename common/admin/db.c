@@ -12,11 +12,21 @@
 #include <string.h>
 #include <sys/time.h>
 
+/* SQLite: the statements run last, kept prepared (by their text) */
+#define STMT_CACHE 32
+struct cached_stmt {
+    char *sql;
+    sqlite3_stmt *st;
+    unsigned long long used;
+};
+
 struct db {
     PGconn *pg;
     sqlite3 *lite;
     char *error;
     char now[40];
+    struct cached_stmt cache[STMT_CACHE];
+    unsigned long long uses;
 };
 
 static void set_error(struct db *db, const char *what, const char *msg)
@@ -82,6 +92,10 @@ void db_close(struct db **dbp)
         return;
     if (db->pg != NULL)
         PQfinish(db->pg);
+    for (size_t i = 0; i < STMT_CACHE; i++) {
+        sqlite3_finalize(db->cache[i].st);
+        free(db->cache[i].sql);
+    }
     if (db->lite != NULL)
         sqlite3_close(db->lite);
     free(db->error);
@@ -163,17 +177,61 @@ static char *lite_sql(const char *sql)
     return strbuf_steal(&sb);
 }
 
+/* The prepared statement of sql: from the cache, or prepared into the least used slot
+ * (a statement that is not one, e.g. a script, is prepared uncached: *cached false). */
+static sqlite3_stmt *lite_prepare(struct db *db, const char *sql, bool *cached)
+{
+    struct cached_stmt *slot = &db->cache[0];
+    char *text;
+    const char *tail = NULL;
+    sqlite3_stmt *st = NULL;
+    size_t i;
+
+    for (i = 0; i < STMT_CACHE; i++) {
+        if (db->cache[i].sql != NULL && strcmp(db->cache[i].sql, sql) == 0) {
+            db->cache[i].used = ++db->uses;
+            *cached = true;
+            return db->cache[i].st;
+        }
+        if (db->cache[i].used < slot->used)
+            slot = &db->cache[i];
+    }
+    text = lite_sql(sql);
+    if (sqlite3_prepare_v3(db->lite, text, -1, SQLITE_PREPARE_PERSISTENT, &st, &tail) != SQLITE_OK) {
+        free(text);
+        return NULL;
+    }
+    *cached = tail == NULL || *tail == '\0';
+    free(text);
+    if (*cached) {
+        sqlite3_finalize(slot->st);
+        free(slot->sql);
+        slot->sql = xstrdup(sql);
+        slot->st = st;
+        slot->used = ++db->uses;
+    }
+    return st;
+}
+
+static void lite_done(sqlite3_stmt *st, bool cached)
+{
+    if (cached) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    } else {
+        sqlite3_finalize(st);
+    }
+}
+
 static int lite_exec(struct db *db, struct db_result *res, const char *sql, size_t nparams,
                      const char *const *params)
 {
-    char *text = lite_sql(sql);
-    sqlite3_stmt *st = NULL;
+    bool cached = false;
+    sqlite3_stmt *st = lite_prepare(db, sql, &cached);
     size_t i, cap = 0;
     int rc;
 
-    rc = sqlite3_prepare_v2(db->lite, text, -1, &st, NULL);
-    free(text);
-    if (rc != SQLITE_OK) {
+    if (st == NULL) {
         set_error(db, "", sqlite3_errmsg(db->lite));
         return -1;
     }
@@ -203,12 +261,12 @@ static int lite_exec(struct db *db, struct db_result *res, const char *sql, size
     }
     if (rc != SQLITE_DONE) {
         set_error(db, "", sqlite3_errmsg(db->lite));
-        sqlite3_finalize(st);
+        lite_done(st, cached);
         return -1;
     }
     if (res != NULL)
         res->affected = sqlite3_changes(db->lite);
-    sqlite3_finalize(st);
+    lite_done(st, cached);
     return 0;
 }
 

@@ -62,6 +62,7 @@ static struct {
     bool db_down;        /* the database failed: said once */
     bool held;           /* a commit failed: read nothing until it is made */
     bool started;
+    bool first_pass;     /* no checkpoint at start: rows may be there already (a back-fill) */
     struct event *tick;
     struct namemap *totals; /* --once --totals: domain -> counters of what was read */
     unsigned long long lines, records, rrd_written, rrd_skipped, rrd_errors;
@@ -199,25 +200,51 @@ static void on_line(void *arg, const char *line, size_t len)
 
 /* ---- RRD ---- */
 
-static void write_minute(void *arg, const char *domain, time_t minute,
-                         const long long v[MAILLOG_C__COUNT])
+/* a domain's minutes, gathered in order and written with one librrd call */
+static struct {
+    char domain[256];
+    time_t *minutes;
+    long long (*v)[MAILLOG_C__COUNT];
+    size_t n, cap;
+} series;
+
+static void series_flush(void)
 {
     char *err = NULL;
     int rc;
 
-    (void)arg;
-    if (L.rrd == NULL)
+    if (series.n == 0)
         return;
-    rc = rrdout_write(L.rrd, domain, minute, v, &err);
-    if (rc > 0)
-        L.rrd_written++;
-    else if (rc == 0)
-        L.rrd_skipped++;
-    else {
+    rc = rrdout_write_series(L.rrd, series.domain, series.minutes,
+                             (const long long(*)[MAILLOG_C__COUNT])series.v, series.n, &err);
+    if (rc >= 0) {
+        L.rrd_written += (unsigned long long)rc;
+        L.rrd_skipped += series.n - (size_t)rc;
+    } else {
         L.rrd_errors++;
         log_error("rrd: %s", err);
         free(err);
     }
+    series.n = 0;
+}
+
+static void write_minute(void *arg, const char *domain, time_t minute,
+                         const long long v[MAILLOG_C__COUNT])
+{
+    (void)arg;
+    if (L.rrd == NULL)
+        return;
+    if (series.n > 0 && strcmp(series.domain, domain) != 0)
+        series_flush();
+    if (series.n == series.cap) {
+        series.cap = series.cap ? series.cap * 2 : 64;
+        series.minutes = xrealloc(series.minutes, series.cap * sizeof(*series.minutes));
+        series.v = xrealloc(series.v, series.cap * sizeof(*series.v));
+    }
+    snprintf(series.domain, sizeof(series.domain), "%s", domain);
+    series.minutes[series.n] = minute;
+    memcpy(series.v[series.n], v, sizeof(series.v[0]));
+    series.n++;
 }
 
 /*
@@ -239,6 +266,7 @@ static void write_closed(bool caught_up, bool all)
     /* what is taken leaves the stored state at the next commit */
     if (tally_take(L.tally, all ? TALLY_ALL : before, write_minute, NULL) > 0)
         L.dirty = true;
+    series_flush();
 }
 
 /* ---- the database ---- */
@@ -299,7 +327,8 @@ static int commit(const char *source)
         st.queue_ids = ids.data ? ids.data : "";
         st.pending = pending.data ? pending.data : "";
     }
-    rc = logdb_commit(L.ldb, source, &st, L.recs, L.nrecs, L.ids, &res);
+    rc = logdb_commit(L.ldb, source, &st, L.recs, L.nrecs, L.ids, source == NULL || L.first_pass,
+                      &res);
     strbuf_free(&ids);
     strbuf_free(&pending);
     if (rc < 0) {
@@ -339,6 +368,9 @@ static void stop_engine(void)
     maillog_track_free(&L.track);
     tally_free(&L.tally);
     rrdout_free(&L.rrd);
+    free(series.minutes);
+    free(series.v);
+    memset(&series, 0, sizeof(series));
     namemap_free(&L.ids);
     logfollow_close(&L.lf);
     logdb_close(&L.ldb);
@@ -375,7 +407,9 @@ static bool open_source(void)
         log_info("%s: from offset %lld (%llu queue ids and %zu minutes held)", L.set.source,
                  (long long)st.pos.offset, ts.queue_ids, tally_count(L.tally));
     } else {
-        log_info("%s: no checkpoint: from its start", L.set.source);
+        log_info("%s: no checkpoint: from its start (rows already there are not written"
+                 " again)", L.set.source);
+        L.first_pass = true;
     }
     logdb_state_free(&st);
     return L.lf != NULL;
@@ -417,6 +451,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     if (n > 0)
         L.last_line = now;
     caught_up = n < L.set.batch_lines;
+    if (caught_up && L.first_pass && !L.dirty)
+        L.first_pass = false; /* everything there at start is committed */
     if (L.dirty && (!caught_up || (now - L.last_commit) * 1000 >= L.set.commit_ms)) {
         if (commit(L.set.source) < 0) {
             schedule(L.set.poll_ms);
@@ -544,8 +580,13 @@ static int read_file(const char *path, struct once_stats *os)
         } else {
             memmove(buf, p, have);
         }
-        if (L.nrecs >= (size_t)L.set.batch_lines && commit(NULL) < 0)
-            break;
+        if (L.nrecs >= (size_t)L.set.batch_lines) {
+            if (commit(NULL) < 0)
+                break;
+            write_closed(false, false); /* memory stays bounded whatever the file's size */
+        } else if (tally_count(L.tally) > 100000) {
+            write_closed(false, false);
+        }
     }
     if (n < 0) {
         int e;

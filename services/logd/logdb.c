@@ -30,6 +30,10 @@ struct logdb *logdb_open(const struct conf *conf, char **error_r)
         free(ldb);
         return NULL;
     }
+    /* SQLite: the history's indexes are written in queue id order, which is random: a page
+     * cache of 32 MiB keeps them off the disk (bounded, whatever the log's size) */
+    if (!db_is_pgsql(ldb->db))
+        db_script(ldb->db, "PRAGMA cache_size = -32768");
     for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
         strbuf_reset(&sb);
         strbuf_printf(&sb, "SELECT 1 FROM %s WHERE 1 = 0", tables[i]);
@@ -200,65 +204,104 @@ static void count_traffic(struct namemap *m, const struct logrec *r)
     }
 }
 
+/* a delivered message's reply ("250 2.0.0 Ok: queued as ...") is not kept: the reasons
+ * are of what did not go through */
+static bool keeps_reason(const struct logrec *r)
+{
+    return r->reason != NULL && r->reason[0] != '\0' && strcmp(r->status, "sent") != 0 &&
+           strcmp(r->status, "received") != 0;
+}
+
+#define INSERT_COLUMNS                                                                             \
+    "INSERT INTO maillog_maillog (queue_id, date, sender, rcpt, original_rcpt, size, status,"     \
+    " from_domain_id, to_domain_id)"
+/* a row not already there (--once, or a first reading without checkpoint) */
+#define DEDUP_CONDITION                                                                            \
+    " WHERE NOT EXISTS (SELECT 1 FROM maillog_maillog WHERE queue_id = $1 AND rcpt = $4 AND"       \
+    " status = $7 AND coalesce(original_rcpt, '') = coalesce($5, '') AND date = $2) RETURNING id"
+
 static int insert_record(struct logdb *ldb, const struct logrec *r, const struct namemap *ids,
-                         struct logdb_result *res, struct namemap *tr)
+                         bool dedup, struct logdb_result *res, struct namemap *tr)
 {
     char date[40], size[24], fid[24], tid[24], id[24];
     const long long *f = r->from_domain ? namemap_get(ids, r->from_domain) : NULL;
     const long long *t = r->to_domain ? namemap_get(ids, r->to_domain) : NULL;
-    bool deferred = strcmp(r->status, "deferred") == 0;
+    bool deferred = strcmp(r->status, "deferred") == 0, pg = db_is_pgsql(ldb->db);
+    const char *sql;
     struct db_result q;
     int rc;
 
     db_time(ldb->db, r->date, date, sizeof(date));
-    /* written once; a deferred message keeps one row per recipient, with its last attempt */
-    if (db_exec(ldb->db, &q,
-                deferred ? "SELECT id FROM maillog_maillog WHERE queue_id = $1 AND rcpt = $2"
-                           " AND status = $3 AND coalesce(original_rcpt, '') = $4"
-                         : "SELECT id FROM maillog_maillog WHERE queue_id = $1 AND rcpt = $2"
-                           " AND status = $3 AND coalesce(original_rcpt, '') = $4 AND date = $5",
-                deferred ? 4 : 5,
-                (const char *const[]){r->queue_id, r->rcpt, r->status,
-                                      r->orig_rcpt ? r->orig_rcpt : "", date}) < 0) {
-        db_result_free(&q);
-        return -1;
-    }
-    if (q.nrows > 0) {
-        snprintf(id, sizeof(id), "%s", db_cell(&q, 0, 0) ? db_cell(&q, 0, 0) : "0");
-        db_result_free(&q);
-        if (!deferred) {
-            res->duplicates++;
-            return 0;
-        }
-        res->updated++;
-        if (db_exec(ldb->db, NULL, "UPDATE maillog_maillog SET date = $1 WHERE id = $2",
-                    DB_ARGS(date, id)) < 0 ||
-            db_exec(ldb->db, NULL, "DELETE FROM modo_maillog_reason WHERE maillog_id = $1",
-                    DB_ARGS(id)) < 0)
+    id[0] = '\0';
+    if (deferred) {
+        /* one row per recipient, with its last attempt */
+        if (db_exec(ldb->db, &q,
+                    "SELECT id FROM maillog_maillog WHERE queue_id = $1 AND rcpt = $2"
+                    " AND status = 'deferred' AND coalesce(original_rcpt, '') = $3",
+                    DB_ARGS(r->queue_id, r->rcpt, r->orig_rcpt ? r->orig_rcpt : "")) < 0) {
+            db_result_free(&q);
             return -1;
-    } else {
+        }
+        if (q.nrows > 0)
+            snprintf(id, sizeof(id), "%s", db_cell(&q, 0, 0) ? db_cell(&q, 0, 0) : "0");
         db_result_free(&q);
+        if (id[0] != '\0') {
+            res->updated++;
+            if (db_exec(ldb->db, NULL, "UPDATE maillog_maillog SET date = $1 WHERE id = $2",
+                        DB_ARGS(date, id)) < 0 ||
+                db_exec(ldb->db, NULL, "DELETE FROM modo_maillog_reason WHERE maillog_id = $1",
+                        DB_ARGS(id)) < 0)
+                return -1;
+        }
+    }
+    if (id[0] == '\0') {
         snprintf(size, sizeof(size), "%lld", r->size > 0 ? r->size : 0);
         if (f)
             snprintf(fid, sizeof(fid), "%lld", *f);
         if (t)
             snprintf(tid, sizeof(tid), "%lld", *t);
-        rc = db_exec(ldb->db, &q,
-                     "INSERT INTO maillog_maillog (queue_id, date, sender, rcpt, original_rcpt,"
-                     " size, status, from_domain_id, to_domain_id)"
-                     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-                     DB_ARGS(r->queue_id, date, r->sender, r->rcpt, r->orig_rcpt, size,
-                             r->status, f ? fid : NULL, t ? tid : NULL));
-        if (rc < 0 || db_cell(&q, 0, 0) == NULL) {
+        if (dedup && !deferred && !pg) {
+            /* SQLite: looked up first (an INSERT ... SELECT reading its own table builds a
+             * temporary table each time) */
+            if (db_exec(ldb->db, &q,
+                        "SELECT 1 FROM maillog_maillog WHERE queue_id = $1 AND rcpt = $2 AND"
+                        " status = $3 AND coalesce(original_rcpt, '') = $4 AND date = $5",
+                        DB_ARGS(r->queue_id, r->rcpt, r->status,
+                                r->orig_rcpt ? r->orig_rcpt : "", date)) < 0) {
+                db_result_free(&q);
+                return -1;
+            }
+            rc = (int)q.nrows;
+            db_result_free(&q);
+            if (rc > 0) {
+                res->duplicates++;
+                return 0;
+            }
+        }
+        if (!dedup || deferred || !pg)
+            sql = INSERT_COLUMNS " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+        else /* one round trip; a SELECT list's parameters are text unless cast */
+            sql = INSERT_COLUMNS " SELECT $1::varchar, $2::timestamptz, $3::varchar, $4::varchar,"
+                                 " $5::varchar, $6::integer, $7::varchar, $8::integer,"
+                                 " $9::integer" DEDUP_CONDITION;
+        rc = db_exec(ldb->db, &q, sql,
+                     DB_ARGS(r->queue_id, date, r->sender, r->rcpt, r->orig_rcpt, size, r->status,
+                             f ? fid : NULL, t ? tid : NULL));
+        if (rc < 0) {
             db_result_free(&q);
             return -1;
+        }
+        if (q.nrows == 0 || db_cell(&q, 0, 0) == NULL) { /* already there */
+            db_result_free(&q);
+            res->duplicates++;
+            return 0;
         }
         snprintf(id, sizeof(id), "%s", db_cell(&q, 0, 0));
         db_result_free(&q);
         res->inserted++;
         count_traffic(tr, r);
     }
-    if (r->reason != NULL && r->reason[0] != '\0' &&
+    if (keeps_reason(r) &&
         db_exec(ldb->db, NULL, "INSERT INTO modo_maillog_reason (maillog_id, reason) VALUES ($1, $2)",
                 DB_ARGS(id, r->reason)) < 0)
         return -1;
@@ -322,7 +365,7 @@ static int save_state(struct logdb *ldb, const char *source, const struct logdb_
 }
 
 int logdb_commit(struct logdb *ldb, const char *source, const struct logdb_state *st,
-                 const struct logrec *recs, size_t nrecs, const struct namemap *ids,
+                 const struct logrec *recs, size_t nrecs, const struct namemap *ids, bool dedup,
                  struct logdb_result *res)
 {
     struct namemap *tr = namemap_new(T__COUNT * sizeof(long long));
@@ -333,7 +376,7 @@ int logdb_commit(struct logdb *ldb, const char *source, const struct logdb_state
     if (db_begin(ldb->db) < 0)
         goto fail;
     for (i = 0; i < nrecs; i++)
-        if (insert_record(ldb, &recs[i], ids, &r, tr) < 0)
+        if (insert_record(ldb, &recs[i], ids, dedup, &r, tr) < 0)
             goto fail;
     namemap_foreach(tr, write_traffic, &c);
     if (c.rc < 0 || (source != NULL && save_state(ldb, source, st) < 0) || db_commit(ldb->db) < 0)

@@ -53,12 +53,14 @@ int logdb_load(struct logdb *ldb, const char *source, struct logdb_state *st);
 void logdb_state_free(struct logdb_state *st);
 
 /*
- * In one transaction: the history rows not already there (a deferred row is updated with
- * its latest attempt), their reasons, the mailboxes' daily traffic of the rows inserted, and
- * the source's state (source NULL: no state, --once). 0, or -1 (rolled back).
+ * In one transaction: the history rows (a deferred row is updated with its latest attempt;
+ * with dedup, a row already there is not written again: --once, or a first reading without
+ * a checkpoint), the reasons of those that did not go through, the mailboxes' daily traffic
+ * of the rows inserted, and the source's state (source NULL: no state, --once). 0, or -1
+ * (rolled back).
  */
 int logdb_commit(struct logdb *ldb, const char *source, const struct logdb_state *st,
-                 const struct logrec *recs, size_t nrecs, const struct namemap *ids,
+                 const struct logrec *recs, size_t nrecs, const struct namemap *ids, bool dedup,
                  struct logdb_result *res);
 
 /* History rows older than days (and their reasons), mailbox traffic older than

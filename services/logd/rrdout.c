@@ -134,18 +134,29 @@ static int update(const struct rrdout *r, const char *path, const char **argv, i
 int rrdout_write(struct rrdout *r, const char *domain, time_t minute,
                  const long long v[MAILLOG_C__COUNT], char **error_r)
 {
+    return rrdout_write_series(r, domain, &minute, (const long long(*)[MAILLOG_C__COUNT])v, 1,
+                               error_r);
+}
+
+int rrdout_write_series(struct rrdout *r, const char *domain, const time_t *minutes,
+                        const long long (*v)[MAILLOG_C__COUNT], size_t nminutes, char **error_r)
+{
     char *path = rrdout_path(r, domain);
-    time_t *last, t;
+    time_t *last, t, end;
     const char *argv[CHUNK];
     static char values[CHUNK][MAILLOG_C__COUNT * 21 + 24]; /* one thread */
     char zeros[MAILLOG_C__COUNT * 2 + 1];
     struct stat st;
-    int i, n = r->greylist ? MAILLOG_C__COUNT : MAILLOG_C_GREYLIST, argc = 0, rc = 1;
-    size_t len;
+    int i, n = r->greylist ? MAILLOG_C__COUNT : MAILLOG_C_GREYLIST, argc = 0, rc = 0;
+    size_t len, k = 0;
 
     if (path == NULL) {
         *error_r = xstrdup("not a file name");
         return -1;
+    }
+    if (nminutes == 0) {
+        free(path);
+        return 0;
     }
     if ((last = namemap_get(r->last, path)) == NULL) {
         if (stat(path, &st) < 0) {
@@ -156,11 +167,11 @@ int rrdout_write(struct rrdout *r, const char *domain, time_t minute,
                 free(path);
                 return -1;
             }
-            if (create(r, path, minute - STEP, error_r) < 0) {
+            if (create(r, path, minutes[0] - STEP, error_r) < 0) {
                 free(path);
                 return -1;
             }
-            t = minute - STEP;
+            t = minutes[0] - STEP;
         } else {
             rrd_clear_error();
             if ((t = rrd_last_r(path)) < 0) {
@@ -172,27 +183,34 @@ int rrdout_write(struct rrdout *r, const char *domain, time_t minute,
         last = namemap_put(r->last, path);
         *last = t;
     }
-    if (minute <= *last) {
+    /* minutes already stored are skipped (Modoboa's way) */
+    while (k < nminutes && minutes[k] <= *last)
+        k++;
+    if (k == nminutes) {
         free(path);
         return 0;
     }
-    /* the minutes since the last update, as zeros (Modoboa's way) */
+    /* the minutes since the last update and between those given, as zeros (Modoboa's way) */
     for (i = 0, len = 0; i < n; i++)
         len += (size_t)snprintf(zeros + len, sizeof(zeros) - len, i ? ":0" : "0");
     t = *last + STEP;
-    if (minute - t > SPAN)
-        t = minute - SPAN;
-    for (; t <= minute && rc > 0; t += STEP) {
+    if (minutes[k] - t > SPAN)
+        t = minutes[k] - SPAN;
+    end = minutes[nminutes - 1];
+    for (; t <= end && rc >= 0; t += STEP) {
+        while (k < nminutes && minutes[k] < t)
+            k++; /* not on a step (never from tally) or twice: skipped */
         len = (size_t)snprintf(values[argc], sizeof(values[0]), "%lld:", (long long)t);
-        if (t < minute) {
-            snprintf(values[argc] + len, sizeof(values[0]) - len, "%s", zeros);
-        } else {
+        if (k < nminutes && minutes[k] == t) {
             for (i = 0; i < n; i++)
                 len += (size_t)snprintf(values[argc] + len, sizeof(values[0]) - len,
-                                        i ? ":%lld" : "%lld", v[i] > 0 ? v[i] : 0);
+                                        i ? ":%lld" : "%lld", v[k][i] > 0 ? v[k][i] : 0);
+            rc++;
+        } else {
+            snprintf(values[argc] + len, sizeof(values[0]) - len, "%s", zeros);
         }
         argv[argc] = values[argc];
-        if (++argc == CHUNK || t == minute) {
+        if (++argc == CHUNK || t + STEP > end) {
             if (update(r, path, argv, argc, error_r) < 0)
                 rc = -1;
             argc = 0;
@@ -202,7 +220,7 @@ int rrdout_write(struct rrdout *r, const char *domain, time_t minute,
     if (rc < 0)
         namemap_del(r->last, path);
     else
-        *last = minute;
+        *last = end;
     free(path);
     return rc;
 }

@@ -29,7 +29,7 @@ is() { # is GOT WANT NAME
     fi
 }
 
-diag() { echo "# $*"; }
+diag() { printf '%s\n' "$*" | sed 's/^/# /'; } # every line a comment: output never reads as a result
 
 done_testing() {
     echo "1..$TAP_N"
