@@ -95,6 +95,13 @@ static int read_settings(const struct conf *conf, struct settings *s, char **err
         *error_r = strbuf_steal(&sb);
         return -1;
     }
+    if (conf_str(conf, "logd", "stats_listen")[0] != '\0') {
+        strbuf_printf(&sb, "%s: [logd] stats_listen: modo-logd serves no counters (its progress"
+                           " is in the table modo_logd_state)",
+                      conf_origin(conf, "logd", "stats_listen"));
+        *error_r = strbuf_steal(&sb);
+        return -1;
+    }
     if (conf_str(conf, "logd", "source")[0] != '/') {
         strbuf_printf(&sb, "%s: [logd] source: \"%s\" is not an absolute path",
                       conf_origin(conf, "logd", "source"), conf_str(conf, "logd", "source"));
