@@ -46,7 +46,8 @@ void rrdout_free(struct rrdout **rp)
     *rp = NULL;
 }
 
-char *rrdout_path(const struct rrdout *r, const char *domain)
+/* The file of a domain (malloc'd); NULL if the name cannot be a file name. */
+static char *rrdout_path(const struct rrdout *r, const char *domain)
 {
     struct strbuf sb = STRBUF_INIT;
 
@@ -129,13 +130,6 @@ static int update(const struct rrdout *r, const char *path, const char **argv, i
             return 0;
     }
     return fail(error_r, "cannot update", path);
-}
-
-int rrdout_write(struct rrdout *r, const char *domain, time_t minute,
-                 const long long v[MAILLOG_C__COUNT], char **error_r)
-{
-    return rrdout_write_series(r, domain, &minute, (const long long(*)[MAILLOG_C__COUNT])v, 1,
-                               error_r);
 }
 
 int rrdout_write_series(struct rrdout *r, const char *domain, const time_t *minutes,

@@ -20,14 +20,9 @@ struct rrdout;
 
 struct rrdout *rrdout_new(const char *rootdir, bool greylist);
 void rrdout_free(struct rrdout **r);
-/* 1 written, 0 skipped (already stored), -1 error (*error_r, malloc'd) */
-int rrdout_write(struct rrdout *r, const char *domain, time_t minute,
-                 const long long v[MAILLOG_C__COUNT], char **error_r);
-/* The same for a domain's minutes in order, in as few librrd calls as can be: how many
- * were written (0: all already stored), or -1 (*error_r). */
+/* A domain's minutes, in order, in as few librrd calls as can be: how many were written
+ * (minutes already stored are skipped), or -1 (*error_r, malloc'd). */
 int rrdout_write_series(struct rrdout *r, const char *domain, const time_t *minutes,
                         const long long (*v)[MAILLOG_C__COUNT], size_t nminutes, char **error_r);
-/* The file of a domain (malloc'd); NULL if the name cannot be a file name. */
-char *rrdout_path(const struct rrdout *r, const char *domain);
 
 #endif
