@@ -5,6 +5,7 @@
 
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 static bool is_digit(char c)
 {
@@ -67,16 +68,46 @@ static const char *rfc3339(const char *p, const char *end, struct maillog_time *
         t->has_offset = true;
         t->offset_min = 0;
         p++;
-    } else if (end - p >= 6 && (*p == '+' || *p == '-') && p[3] == ':' &&
-               (oh = digits(p + 1, end, 2)) >= 0 && (om = digits(p + 4, end, 2)) >= 0 &&
-               oh < 24 && om < 60) {
+    } else if (end - p >= 5 && (*p == '+' || *p == '-') &&
+               (oh = digits(p + 1, end, 2)) >= 0 && oh < 24 &&
+               ((p[3] == ':' && end - p >= 6 && (om = digits(p + 4, end, 2)) >= 0) ||
+                (p[3] != ':' && (om = digits(p + 3, end, 2)) >= 0)) &&
+               om < 60) {
+        /* "+01:00" (RFC 3339), "+0100" (journalctl -o short-iso) */
         t->has_offset = true;
         t->offset_min = (*p == '-' ? -1 : 1) * (oh * 60 + om);
-        p += 6;
+        p += p[3] == ':' ? 6 : 5;
     } else {
         return NULL;
     }
     return valid_time(t) ? p : NULL;
+}
+
+/* "1764815121.123456 " (journalctl -o short-unix): seconds since the epoch, in UTC */
+static const char *epoch_seconds(const char *p, const char *end, struct maillog_time *t)
+{
+    long long secs = 0;
+    struct tm tm;
+    time_t when;
+    int n = 0;
+
+    for (; p < end && is_digit(*p) && n < 12; p++, n++)
+        secs = secs * 10 + (*p - '0');
+    if (n < 9 || n >= 12 || p >= end || (*p != '.' && *p != ' '))
+        return NULL;
+    p = fraction(p, end, &t->usec);
+    when = (time_t)secs;
+    if (gmtime_r(&when, &tm) == NULL)
+        return NULL;
+    t->year = tm.tm_year + 1900;
+    t->mon = tm.tm_mon;
+    t->mday = tm.tm_mday;
+    t->hour = tm.tm_hour;
+    t->min = tm.tm_min;
+    t->sec = tm.tm_sec;
+    t->has_offset = true;
+    t->offset_min = 0;
+    return p;
 }
 
 /* "Dec  4 02:25:21[.uuuuuu] " (English month names, whatever the locale) */
@@ -122,8 +153,12 @@ int maillog_parse(const char *line, size_t len, struct maillog_line *out)
         return -1;
     while (end > p && (end[-1] == '\n' || end[-1] == '\r'))
         end--;
-    p = (end - p >= 5 && is_digit(*p) && p[4] == '-') ? rfc3339(p, end, &out->time)
-                                                        : rfc3164(p, end, &out->time);
+    if (end - p >= 5 && is_digit(*p) && p[4] == '-')
+        p = rfc3339(p, end, &out->time);
+    else if (p < end && is_digit(*p))
+        p = epoch_seconds(p, end, &out->time);
+    else
+        p = rfc3164(p, end, &out->time);
     if (p == NULL || p >= end || *p != ' ')
         return -1;
     p++;

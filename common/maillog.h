@@ -6,7 +6,8 @@
  *              after the seconds, as Postfix's own maillog_file writes it); month names
  *              are English whatever the locale; the year is not in the line;
  *   RFC 3339   "2026-12-04T02:25:21.123456+01:00 host postfix/smtpd[123]: msg" (rsyslog's
- *              file format, Debian 12's default).
+ *              file format, Debian 12's default; also "+0100", journalctl -o short-iso);
+ *   epoch      "1764811521.123456 host postfix/smtpd[123]: msg" (journalctl -o short-unix).
  * The program may have three parts ("postfix/submission/smtpd") and an instance name
  * ("postfix-out/qmgr"); the pid is optional. maillog_parse() fills a struct whose strings
  * point into the line (not NUL-terminated: pointer and length).

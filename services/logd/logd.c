@@ -19,6 +19,7 @@
 #include "log.h"
 #include "logdb.h"
 #include "logfollow.h"
+#include "logjournal.h"
 #include "maillog_track.h"
 #include "namemap.h"
 #include "rrdout.h"
@@ -52,7 +53,8 @@ static struct {
     struct maillog_track *track;
     struct tally *tally;
     struct rrdout *rrd;
-    struct logfollow *lf;
+    struct logfollow *lf;   /* a file source */
+    struct logjournal *lj;  /* the journal */
     struct logrec *recs;
     size_t nrecs, caprecs;
     time_t ref;          /* "now" for year-less timestamps */
@@ -84,6 +86,12 @@ static void settings_free(struct settings *s)
     memset(s, 0, sizeof(*s));
 }
 
+/* "journal" (the machine's), "journal:/dir" (journal files in a directory) */
+static bool is_journal(const char *source)
+{
+    return strcmp(source, "journal") == 0 || strncmp(source, "journal:/", 9) == 0;
+}
+
 static int read_settings(const struct conf *conf, struct settings *s, char **error_r)
 {
     struct strbuf sb = STRBUF_INIT;
@@ -102,8 +110,9 @@ static int read_settings(const struct conf *conf, struct settings *s, char **err
         *error_r = strbuf_steal(&sb);
         return -1;
     }
-    if (conf_str(conf, "logd", "source")[0] != '/') {
-        strbuf_printf(&sb, "%s: [logd] source: \"%s\" is not an absolute path",
+    if (conf_str(conf, "logd", "source")[0] != '/' && !is_journal(conf_str(conf, "logd", "source"))) {
+        strbuf_printf(&sb, "%s: [logd] source: \"%s\" is neither an absolute path nor"
+                           " journal or journal:DIRECTORY",
                       conf_origin(conf, "logd", "source"), conf_str(conf, "logd", "source"));
         *error_r = strbuf_steal(&sb);
         return -1;
@@ -328,7 +337,10 @@ static int commit(const char *source)
 
     memset(&st, 0, sizeof(st));
     if (source != NULL) {
-        logfollow_pos(L.lf, &st.pos);
+        if (L.lf != NULL)
+            logfollow_pos(L.lf, &st.pos);
+        else
+            st.cursor = (char *)logjournal_cursor(L.lj);
         maillog_track_save(L.track, &ids);
         tally_save(L.tally, &pending);
         st.queue_ids = ids.data ? ids.data : "";
@@ -380,7 +392,13 @@ static void stop_engine(void)
     memset(&series, 0, sizeof(series));
     namemap_free(&L.ids);
     logfollow_close(&L.lf);
+    logjournal_close(&L.lj);
     logdb_close(&L.ldb);
+}
+
+static bool source_open(void)
+{
+    return L.lf != NULL || L.lj != NULL;
 }
 
 /* The checkpoint and what was held with it; then the file from there. */
@@ -401,25 +419,46 @@ static bool open_source(void)
                       " are dropped", L.set.source);
     }
     L.started = true;
-    L.lf = logfollow_open(L.set.source, found ? &st.pos : NULL, (size_t)L.set.max_line);
-    if (L.lf == NULL) {
-        time_t now = time(NULL);
-        if (now - L.last_open_error >= 60) {
-            log_error("%s: %s (waiting for it)", L.set.source, strerror(errno));
-            L.last_open_error = now;
+    if (is_journal(L.set.source)) {
+        char *err = NULL;
+        const char *dir = L.set.source[7] == ':' ? L.set.source + 8 : NULL;
+        L.lj = logjournal_open(dir, found ? st.cursor : NULL, (size_t)L.set.max_line, &err);
+        if (L.lj == NULL) {
+            time_t now = time(NULL);
+            if (now - L.last_open_error >= 60) {
+                log_error("%s: %s (waiting for it)", L.set.source, err);
+                L.last_open_error = now;
+            }
+            free(err);
         }
+    } else {
+        L.lf = logfollow_open(L.set.source, found ? &st.pos : NULL, (size_t)L.set.max_line);
+        if (L.lf == NULL) {
+            time_t now = time(NULL);
+            if (now - L.last_open_error >= 60) {
+                log_error("%s: %s (waiting for it)", L.set.source, strerror(errno));
+                L.last_open_error = now;
+            }
+        }
+    }
+    if (!source_open()) {
+        /* said above */
     } else if (found) {
         struct maillog_track_stats ts;
         maillog_track_stats(L.track, &ts);
-        log_info("%s: from offset %lld (%llu queue ids and %zu minutes held)", L.set.source,
-                 (long long)st.pos.offset, ts.queue_ids, tally_count(L.tally));
+        if (L.lf != NULL)
+            log_info("%s: from offset %lld (%llu queue ids and %zu minutes held)", L.set.source,
+                     (long long)st.pos.offset, ts.queue_ids, tally_count(L.tally));
+        else
+            log_info("%s: after cursor %s (%llu queue ids and %zu minutes held)", L.set.source,
+                     st.cursor, ts.queue_ids, tally_count(L.tally));
     } else {
         log_info("%s: no checkpoint: from its start (rows already there are not written"
                  " again)", L.set.source);
         L.first_pass = true;
     }
     logdb_state_free(&st);
-    return L.lf != NULL;
+    return source_open();
 }
 
 static void schedule(long long ms)
@@ -438,7 +477,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     (void)arg;
-    if (!db_ready() || (L.lf == NULL && !open_source())) {
+    if (!db_ready() || (!source_open() && !open_source())) {
         schedule(L.set.poll_ms);
         return;
     }
@@ -450,7 +489,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         write_closed(true, false);
     }
     L.ref = now;
-    n = logfollow_poll_some(L.lf, on_line, NULL, (long)L.set.batch_lines);
+    n = L.lf != NULL ? logfollow_poll_some(L.lf, on_line, NULL, (long)L.set.batch_lines)
+                     : logjournal_poll_some(L.lj, on_line, NULL, (long)L.set.batch_lines);
     if (n < 0) {
         log_error("%s: %s", L.set.source, strerror(errno));
         n = 0;
@@ -519,7 +559,7 @@ static int logd_start(struct event_base *base)
 static void logd_drain(void)
 {
     /* what was read since the last commit, with its checkpoint */
-    if (L.lf != NULL && L.dirty && L.ldb != NULL && commit(L.set.source) == 0)
+    if (source_open() && L.dirty && L.ldb != NULL && commit(L.set.source) == 0)
         write_closed(true, false);
 }
 

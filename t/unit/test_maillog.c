@@ -75,6 +75,22 @@ static void test_headers(void)
            L.time.usec == 123456 && L.time.offset_min == -330,
        "nanoseconds cut to microseconds; a negative offset with minutes");
 
+    ok(parse("2025-12-04T08:33:33+0000 mx postfix/smtpd[123]: connect from x[1.2.3.4]") == 0 &&
+           L.time.has_offset && L.time.offset_min == 0 && L.time.year == 2025,
+       "journalctl -o short-iso: +0000");
+    ok(parse("2025-12-04T08:33:33.123456-0430 mx postfix/smtpd[123]: x") == 0 &&
+           L.time.usec == 123456 && L.time.offset_min == -270,
+       "journalctl -o short-iso-precise, an offset without its colon");
+    ok(parse("2025-12-04T08:33:33+01: mx postfix/smtpd[1]: x") < 0, "a cut offset: malformed");
+    ok(parse("1764837213.123456 mx postfix/smtpd[123]: connect from x[1.2.3.4]") == 0,
+       "journalctl -o short-unix");
+    ok(L.time.has_offset && L.time.offset_min == 0 && L.time.usec == 123456, "... UTC, usec");
+    ok(maillog_epoch(&L.time, L.time.year) == 1764837213, "... the same second");
+    is_str(S(L.program), "postfix/smtpd", "... the program after it");
+    ok(parse("1764837213 mx postfix/smtpd[123]: x") == 0, "epoch seconds without a fraction");
+    ok(parse("12345 mx postfix/smtpd[123]: x") < 0, "a short number: malformed");
+    ok(parse("17648372131234 mx postfix/smtpd[123]: x") < 0, "a long number: malformed");
+
     ok(parse("") < 0, "empty line: malformed");
     ok(parse("Foo  4 02:25:21 mx1 postfix/smtpd[1]: x") < 0, "unknown month");
     ok(parse("Dec 32 02:25:21 mx1 postfix/smtpd[1]: x") < 0, "day 32");
