@@ -38,6 +38,11 @@ struct logdb *logdb_open(const struct conf *conf, char **error_r)
      * WAL's NORMAL durability loses nothing here, and saves an fsync per commit */
     if (!db_is_pgsql(ldb->db))
         db_script(ldb->db, "PRAGMA synchronous = NORMAL");
+    /* each insert inside the batch's transaction keeps a statement journal (the pages it
+     * changes, to undo it alone): in memory, not the 4 KiB writes to a temporary file that
+     * were nine in ten of modo-logd's system calls */
+    if (!db_is_pgsql(ldb->db))
+        db_script(ldb->db, "PRAGMA temp_store = MEMORY");
     for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
         strbuf_reset(&sb);
         strbuf_printf(&sb, "SELECT 1 FROM %s WHERE 1 = 0", tables[i]);
