@@ -568,3 +568,88 @@ int maillog_rspamd(const struct maillog_line *l, struct maillog_event *ev)
     }
     return 0;
 }
+
+int maillog_dovecot(const struct maillog_line *l, struct maillog_event *ev)
+{
+    const char *p = l->msg.p, *end = l->msg.p + l->msg.len, *q, *groups[2][2];
+    int n = 0;
+
+    memset(ev, 0, sizeof(*ev));
+    ev->size = -1;
+    if (starts(p, end, "lmtp("))
+        p += 5;
+    else if (starts(p, end, "lda("))
+        p += 4;
+    else
+        return 0;
+    /* USER) then <PID><SESSION> (or one of them), then ": " */
+    for (q = p; q < end && *q != ')' && *q != ' '; q++)
+        ;
+    if (q >= end || *q != ')' || q == p)
+        return 0; /* "lmtp(12345): Connect from ...": no user, no delivery */
+    ev->rcpt.p = p;
+    ev->rcpt.len = (size_t)(q - p);
+    p = q + 1;
+    while (p < end && *p == '<' && n < 2) {
+        if ((q = memchr(p, '>', (size_t)(end - p))) == NULL)
+            return -1;
+        if (memchr(p, ' ', (size_t)(q - p)) != NULL)
+            return 0; /* not Dovecot's <PID><SESSION> */
+        groups[n][0] = p + 1;
+        groups[n][1] = q;
+        n++;
+        p = q + 1;
+    }
+    if (!starts(p, end, ": "))
+        return 0;
+    p += 2;
+    for (int i = n - 1; i >= 0; i--) { /* the session: the last group that is not the pid */
+        const char *g = groups[i][0];
+        bool digits_only = g < groups[i][1];
+        for (; g < groups[i][1]; g++)
+            digits_only = digits_only && is_digit(*g);
+        if (!digits_only) {
+            ev->session.p = groups[i][0];
+            ev->session.len = (size_t)(groups[i][1] - groups[i][0]);
+            break;
+        }
+    }
+    if (starts(p, end, "Info: ")) /* Dovecot's own log file; syslog has the level apart */
+        p += 6;
+    if (starts(p, end, "sieve: ")) {
+        ev->sieve = true;
+        p += 7;
+    }
+    if (!starts(p, end, "msgid="))
+        return 0; /* an error, a Sieve warning: not a delivery */
+    p += 6;
+    ev->message_id.p = p;
+    if (p < end && *p == '<' && (q = memchr(p, '>', (size_t)(end - p))) != NULL)
+        q++;
+    else
+        q = find(p, end, ": ");
+    if (q == NULL || !starts(q, end, ": "))
+        return -1;
+    ev->message_id.len = (size_t)(q - p);
+    ev->reason.p = q + 2;
+    ev->reason.len = (size_t)(end - q - 2);
+    ev->kind = MAILLOG_MAILBOX;
+    return 0;
+}
+
+struct maillog_span maillog_lmtp_session(struct maillog_span reply)
+{
+    struct maillog_span none = {NULL, 0}, s;
+    const char *end = reply.p + reply.len, *p;
+
+    if (reply.len < 16 || memcmp(end - 6, " Saved", 6) != 0 || reply.p[0] != '2')
+        return none;
+    end -= 6;
+    for (p = end; p > reply.p && p[-1] != ' '; p--)
+        ;
+    if (p == end || p - reply.p < 2 || p[-2] != '>')
+        return none; /* "250 2.0.0 <USER> SESSION Saved": the session follows the address */
+    s.p = p;
+    s.len = (size_t)(end - p);
+    return s;
+}

@@ -72,6 +72,7 @@ enum maillog_kind {
     MAILLOG_EXPIRED,    /* <qid>: from=<s>, status=expired, returned to sender */
     MAILLOG_REMOVED,    /* <qid>: removed (qmgr) */
     MAILLOG_FILTER,     /* a content filter's verdict (amavis) */
+    MAILLOG_MAILBOX,    /* Dovecot delivered into a mailbox (LMTP, LDA; Sieve's actions) */
 };
 
 enum maillog_status { MAILLOG_NONE = 0, MAILLOG_SENT, MAILLOG_BOUNCED, MAILLOG_DEFERRED,
@@ -86,10 +87,12 @@ struct maillog_event {
     struct maillog_span queued_as; /* a content filter's re-injection: the new queue id */
     struct maillog_span client;    /* client=, or the rejected client */
     struct maillog_span sasl_username;
+    struct maillog_span session; /* MAILLOG_MAILBOX: Dovecot's session id */
     enum maillog_status status;
     long long size;    /* -1 unknown */
     bool greylist;     /* a reject that is greylisting (450 from postscreen, "Greylisted") */
     bool spam, virus;  /* MAILLOG_FILTER; MAILLOG_REJECT by a milter that says spam/virus */
+    bool sieve;        /* MAILLOG_MAILBOX: a Sieve action (reason: "fileinto action: ...") */
 };
 
 /* Is s a Postfix queue id (short hex or long format)? */
@@ -108,5 +111,17 @@ int maillog_amavis(const struct maillog_line *l, struct maillog_event *ev);
 /* rspamd's rspamd_task_write_log line (through syslog): spam (tagged), virus; rcpt is
  * "a@x,b@y" */
 int maillog_rspamd(const struct maillog_line *l, struct maillog_event *ev);
+
+/*
+ * Dovecot's delivery lines (syslog ident "dovecot"): "lmtp(USER)<PID><SESSION>: [sieve: ]
+ * msgid=<ID>: TEXT" (also lda(USER)); TEXT "saved mail to INBOX", "stored mail into mailbox
+ * 'Junk'", "discard action: ...", "save failed to INBOX: Quota exceeded ...". rcpt is USER,
+ * session the session id Dovecot's LMTP reply names ("250 2.0.0 <USER> SESSION Saved"),
+ * reason TEXT. Other Dovecot lines are MAILLOG_OTHER.
+ */
+int maillog_dovecot(const struct maillog_line *l, struct maillog_event *ev);
+
+/* The session id in Dovecot's LMTP reply "250 2.0.0 <USER> SESSION Saved" (len 0: none). */
+struct maillog_span maillog_lmtp_session(struct maillog_span reply);
 
 #endif

@@ -39,6 +39,13 @@ struct maillog_track {
     struct qentry **buckets;
     struct qlist lru; /* least recently seen first */
     struct maillog_track_stats st;
+    /* Dovecot's deliveries that were not the INBOX's plain save (Sieve's actions), by
+     * session id, until Postfix's LMTP line that names the session: a ring, newest last */
+    struct {
+        char session[80];
+        char *text;
+    } notes[MAILLOG_NOTES];
+    unsigned notes_next;
 };
 
 struct maillog_track *maillog_track_new(const struct maillog_track_ops *ops, void *arg,
@@ -87,6 +94,8 @@ void maillog_track_free(struct maillog_track **tp)
         return;
     while (!TAILQ_EMPTY(&t->lru))
         drop(t, TAILQ_FIRST(&t->lru));
+    for (unsigned i = 0; i < MAILLOG_NOTES; i++)
+        free(t->notes[i].text);
     free(t->buckets);
     free(t);
     *tp = NULL;
@@ -312,14 +321,15 @@ static bool loopback_relay(struct maillog_span relay)
            (end - b >= 8 && memcmp(b, "private/", 8) == 0) || (end - b >= 7 && memcmp(b, "public/", 7) == 0);
 }
 
-static void record(struct maillog_track *t, const char *qid, time_t when, const char *sender,
-                   struct maillog_span rcpt, struct maillog_span orig, long long size,
-                   const char *status, struct maillog_span reason)
+static void record_noted(struct maillog_track *t, const char *qid, time_t when,
+                         const char *sender, struct maillog_span rcpt, struct maillog_span orig,
+                         long long size, const char *status, struct maillog_span reason,
+                         const char *note)
 {
     char fd[256], td[256];
     char *r = copy(rcpt), *o = orig.len ? copy(orig) : NULL, *why = copy(reason);
     struct maillog_record rec = {qid, when, sender ? sender : "", r, o, size > 0 ? size : 0,
-                                 status, NULL, NULL, why};
+                                 status, NULL, NULL, why, note};
 
     domain_of(rec.sender, strlen(rec.sender), fd, sizeof(fd));
     domain_of(o && !is_srs(orig) ? o : r, strlen(o && !is_srs(orig) ? o : r), td, sizeof(td));
@@ -331,6 +341,73 @@ static void record(struct maillog_track *t, const char *qid, time_t when, const 
     free(r);
     free(o);
     free(why);
+}
+
+static void record(struct maillog_track *t, const char *qid, time_t when, const char *sender,
+                   struct maillog_span rcpt, struct maillog_span orig, long long size,
+                   const char *status, struct maillog_span reason)
+{
+    record_noted(t, qid, when, sender, rcpt, orig, size, status, reason, NULL);
+}
+
+/* ---- Dovecot's side of an LMTP delivery ---- */
+
+static int note_find(const struct maillog_track *t, struct maillog_span session)
+{
+    for (unsigned k = 1; k <= MAILLOG_NOTES; k++) { /* newest first: it is almost always */
+        unsigned i = (t->notes_next + MAILLOG_NOTES - k) % MAILLOG_NOTES;
+        if (t->notes[i].text != NULL && strlen(t->notes[i].session) == session.len &&
+            memcmp(t->notes[i].session, session.p, session.len) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+static bool plain_save(struct maillog_span text)
+{
+    return (text.len == 19 && memcmp(text.p, "saved mail to INBOX", 19) == 0) ||
+           (text.len == 32 && memcmp(text.p, "stored mail into mailbox 'INBOX'", 32) == 0);
+}
+
+/* Dovecot delivered: a Sieve action or a save elsewhere than the INBOX is kept for the
+ * Postfix line of the session (several lines of one session are joined by "; ") */
+static void mailbox(struct maillog_track *t, const struct maillog_event *ev)
+{
+    struct strbuf sb = STRBUF_INIT;
+    int i;
+
+    if (ev->session.len == 0 || ev->session.len >= sizeof(t->notes[0].session))
+        return;
+    i = note_find(t, ev->session);
+    if (i < 0 && plain_save(ev->reason))
+        return; /* also Sieve's implicit keep */
+    if (i >= 0)
+        strbuf_printf(&sb, "%s; ", t->notes[i].text);
+    strbuf_printf(&sb, "%s%.*s", ev->sieve ? "sieve: " : "", (int)ev->reason.len, ev->reason.p);
+    if (sb.len > 500)
+        strbuf_truncate(&sb, 500);
+    if (i < 0) {
+        i = (int)t->notes_next;
+        t->notes_next = (t->notes_next + 1) % MAILLOG_NOTES;
+        snprintf(t->notes[i].session, sizeof(t->notes[i].session), "%.*s",
+                 (int)ev->session.len, ev->session.p);
+    }
+    free(t->notes[i].text);
+    t->notes[i].text = strbuf_steal(&sb);
+}
+
+/* the note of the session Postfix's LMTP reply names, taken (NULL: none) */
+static char *note_take(struct maillog_track *t, struct maillog_span reply)
+{
+    struct maillog_span session = maillog_lmtp_session(reply);
+    char *text;
+    int i;
+
+    if (session.len == 0 || (i = note_find(t, session)) < 0)
+        return NULL;
+    text = t->notes[i].text;
+    t->notes[i].text = NULL;
+    return text;
 }
 
 /* a hop's original recipient of rcpt, kept on the re-injected message (empty if none) */
@@ -403,8 +480,12 @@ static void delivery(struct maillog_track *t, const struct maillog_event *ev, ti
         } else {
             count_rcpt(t, rd, MAILLOG_C_BOUNCED, when, 1);
         }
-        record(t, q ? q->qid : "", when, sender, ev->rcpt, orig, size,
-               ev->status == MAILLOG_SENT ? "sent" : "bounced", ev->reason);
+        {
+            char *note = ev->status == MAILLOG_SENT ? note_take(t, ev->reason) : NULL;
+            record_noted(t, q ? q->qid : "", when, sender, ev->rcpt, orig, size,
+                         ev->status == MAILLOG_SENT ? "sent" : "bounced", ev->reason, note);
+            free(note);
+        }
         break;
     case MAILLOG_DEFERRED:
         record(t, q ? q->qid : "", when, sender, ev->rcpt, orig, size, "deferred", ev->reason);
@@ -484,6 +565,8 @@ void maillog_track_line(struct maillog_track *t, const char *line, size_t len, t
         rc = maillog_amavis(&l, &ev);
     else if (l.program.len == 6 && memcmp(l.program.p, "rspamd", 6) == 0)
         rc = maillog_rspamd(&l, &ev);
+    else if (l.program.len == 7 && memcmp(l.program.p, "dovecot", 7) == 0)
+        rc = maillog_dovecot(&l, &ev);
     else {
         t->st.ignored++;
         return;
@@ -525,6 +608,9 @@ void maillog_track_line(struct maillog_track *t, const char *line, size_t len, t
         break;
     case MAILLOG_FILTER:
         filtered(t, &ev, when);
+        break;
+    case MAILLOG_MAILBOX:
+        mailbox(t, &ev);
         break;
     default:
         t->st.ignored++;

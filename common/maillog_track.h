@@ -50,7 +50,14 @@ struct maillog_record {
     const char *from_domain; /* hosted domains (NULL if not hosted) */
     const char *to_domain;
     const char *reason; /* the reply or the reason ("" if none) */
+    /* a delivery through Dovecot's LMTP that was not the INBOX's plain save, from Dovecot's
+     * lines of the session the reply names ("sieve: fileinto action: stored mail into mailbox
+     * 'Junk'"); NULL if none */
+    const char *note;
 };
+
+/* Dovecot's delivery lines kept until Postfix's LMTP line of their session */
+#define MAILLOG_NOTES 256
 
 struct maillog_track_ops {
     /* Is the domain (lower case) hosted: a domain or a domain alias? */

@@ -184,7 +184,8 @@ static void record(void *arg, const struct maillog_record *r)
     x->status = r->status;
     x->from_domain = dup_or_null(r->from_domain);
     x->to_domain = dup_or_null(r->to_domain);
-    x->reason = xstrdup(r->reason ? r->reason : "");
+    x->noted = r->note != NULL;
+    x->reason = xstrdup(r->note ? r->note : r->reason ? r->reason : "");
 }
 
 static void recs_clear(void)

@@ -214,11 +214,12 @@ static void count_traffic(struct namemap *m, const struct logrec *r)
 }
 
 /* a delivered message's reply ("250 2.0.0 Ok: queued as ...") is not kept: the reasons
- * are of what did not go through */
+ * are of what did not go through, and where Dovecot put what it delivered when that was not
+ * the INBOX (Sieve) */
 static bool keeps_reason(const struct logrec *r)
 {
-    return r->reason != NULL && r->reason[0] != '\0' && strcmp(r->status, "sent") != 0 &&
-           strcmp(r->status, "received") != 0;
+    return r->reason != NULL && r->reason[0] != '\0' &&
+           (r->noted || (strcmp(r->status, "sent") != 0 && strcmp(r->status, "received") != 0));
 }
 
 #define INSERT_COLUMNS                                                                             \

@@ -25,6 +25,7 @@ struct logrec {
     const char *status; /* static */
     char *from_domain, *to_domain; /* hosted names (NULL if not) */
     char *reason;
+    bool noted; /* delivered, reason is Dovecot's note (maillog_record.note): kept */
 };
 
 struct logdb_state {

@@ -339,9 +339,73 @@ static void test_rspamd(void)
        "other rspamd lines: nothing");
 }
 
+#define DOVECOT "Dec  4 08:52:23 mx dovecot: "
+static int dv(const char *line)
+{
+    if (parse(line) < 0)
+        return -2;
+    return maillog_dovecot(&L, &E);
+}
+
+static void test_dovecot(void)
+{
+    struct maillog_span reply;
+
+    ok(dv(DOVECOT "lmtp(bob@dom.test)<21096><EM/WK0d/EmtoUgAAg+zDdQ>: sieve: "
+                  "msgid=<20261204085223.021097@vm>: fileinto action: stored mail into mailbox "
+                  "'Junk'") == 0 &&
+           E.kind == MAILLOG_MAILBOX,
+       "Dovecot LMTP, a Sieve action");
+    is_str(S(E.rcpt), "bob@dom.test", "... the user");
+    is_str(S(E.session), "EM/WK0d/EmtoUgAAg+zDdQ", "... the session id (not the pid)");
+    is_str(S(E.message_id), "<20261204085223.021097@vm>", "... msgid");
+    ok(E.sieve, "... Sieve's");
+    is_str(S(E.reason), "fileinto action: stored mail into mailbox 'Junk'", "... what it did");
+    ok(dv(DOVECOT "lmtp(bob@dom.test)<21096><EM/WK0d/EmtoUgAAg+zDdQ:R2>: msgid=<a@b>: saved "
+                  "mail to INBOX") == 0 &&
+           E.kind == MAILLOG_MAILBOX && !E.sieve && S(E.session)[22] == ':',
+       "a plain save, a second recipient's session (ID:R2)");
+    is_str(S(E.reason), "saved mail to INBOX", "... its text");
+    ok(parse("2026-12-04T08:52:23.645686+0000 lmtp(bob@dom.test)<1><S1>: Info: sieve: msgid=<x>: "
+             "stored mail into mailbox 'INBOX'") < 0 ||
+           strcmp(S(L.program), "dovecot") != 0,
+       "Dovecot's own log file (no host, no program): not Dovecot's syslog line");
+    ok(dv(DOVECOT "lda(bob@dom.test)<99><S9>: msgid=unspecified: saved mail to Archive") == 0 &&
+           E.kind == MAILLOG_MAILBOX,
+       "dovecot-lda, a message without Message-ID");
+    is_str(S(E.message_id), "unspecified", "... msgid as Dovecot says it");
+    is_str(S(E.reason), "saved mail to Archive", "... into another mailbox");
+    ok(dv(DOVECOT "lmtp(21096): Connect from 127.0.0.1") == 0 && E.kind == MAILLOG_OTHER,
+       "lmtp(PID): Connect: nothing");
+    ok(dv(DOVECOT "lmtp(bob@dom.test)<21096><S1>: Error: quota: failed") == 0 &&
+           E.kind == MAILLOG_OTHER,
+       "an error line of a session: nothing");
+    ok(dv(DOVECOT "imap(bob@dom.test)<1><S>: Logged out in=1 out=2") == 0 &&
+           E.kind == MAILLOG_OTHER,
+       "IMAP: nothing");
+    ok(dv(DOVECOT "lmtp(bob@dom.test)<21096: msgid=<x>: saved mail to INBOX") == 0 &&
+           E.kind == MAILLOG_OTHER,
+       "a group not closed: not a delivery");
+    ok(dv(DOVECOT "lmtp(bob@dom.test)<21096><S1") == -1, "a line cut in a group: malformed");
+    ok(dv(DOVECOT "lmtp(bob@dom.test)<1><S>: msgid=<x> saved") == -1,
+       "msgid without what was done: malformed");
+
+    reply.p = "250 2.0.0 <bob@dom.test> LbOzJUd/EmtoUgAAg+zDdQ Saved";
+    reply.len = strlen(reply.p);
+    is_str(S(maillog_lmtp_session(reply)), "LbOzJUd/EmtoUgAAg+zDdQ",
+           "Dovecot's LMTP reply: the session id");
+    reply.p = "250 2.0.0 Ok: queued as 4F2A32C0A1";
+    reply.len = strlen(reply.p);
+    is_int((long long)maillog_lmtp_session(reply).len, 0, "another reply: none");
+    reply.p = "250 2.0.0 <bob@dom.test> Saved";
+    reply.len = strlen(reply.p);
+    is_int((long long)maillog_lmtp_session(reply).len, 0, "Saved without a session: none");
+}
+
 int main(void)
 {
     test_headers();
+    test_dovecot();
     test_rspamd();
     test_year();
     test_postfix();

@@ -35,10 +35,10 @@ static void count(void *arg, const char *domain, enum maillog_counter c, time_t 
 static void record(void *arg, const struct maillog_record *r)
 {
     (void)arg;
-    strbuf_printf(&records, "%s %s %s->%s%s%s [%s|%s] %lld (%s)\n", r->queue_id, r->status,
+    strbuf_printf(&records, "%s %s %s->%s%s%s [%s|%s] %lld (%s)%s%s\n", r->queue_id, r->status,
                   r->sender, r->rcpt, r->orig_rcpt ? " orig " : "", r->orig_rcpt ? r->orig_rcpt : "",
                   r->from_domain ? r->from_domain : "-", r->to_domain ? r->to_domain : "-",
-                  r->size, r->reason);
+                  r->size, r->reason, r->note ? " note: " : "", r->note ? r->note : "");
 }
 
 static const struct maillog_track_ops ops = {hosted, count, record};
@@ -285,6 +285,46 @@ int main(void)
         maillog_track_free(&b);
         strbuf_free(&saved);
         strbuf_free(&whole);
+    }
+    {
+        /* Dovecot's lines of an LMTP session, then Postfix's line naming the session */
+        struct maillog_track *d = maillog_track_new(&ops, NULL, 1000, 3600, false);
+        const char *lines =
+            H "1 mx postfix/smtpd[1]: D1B2C3D4E5: client=c[1.2.3.4]\n" H
+            "1 mx postfix/qmgr[3]: D1B2C3D4E5: from=<ext@ext.test>, size=100, nrcpt=3 (queue active)\n" H
+            "2 mx dovecot: lmtp(bob@dom.test)<7><S1>: sieve: msgid=<m@x>: fileinto action: stored "
+            "mail into mailbox 'Junk'\n" H
+            "2 mx dovecot: lmtp(amy@dom.test)<7><S1:R2>: sieve: msgid=<m@x>: stored mail into "
+            "mailbox 'INBOX'\n" H
+            "2 mx dovecot: lmtp(cy@dom.test)<7><S1:R3>: sieve: msgid=<m@x>: redirect action: "
+            "forwarded to <z@remote.test>\n" H
+            "2 mx dovecot: lmtp(cy@dom.test)<7><S1:R3>: sieve: msgid=<m@x>: stored mail into "
+            "mailbox 'INBOX'\n" H
+            "3 mx postfix/lmtp[4]: D1B2C3D4E5: to=<bob@dom.test>, relay=mx[private/dovecot-lmtp], "
+            "delay=1, dsn=2.0.0, status=sent (250 2.0.0 <bob@dom.test> S1 Saved)\n" H
+            "3 mx postfix/lmtp[4]: D1B2C3D4E5: to=<amy@dom.test>, relay=mx[private/dovecot-lmtp], "
+            "delay=1, dsn=2.0.0, status=sent (250 2.0.0 <amy@dom.test> S1:R2 Saved)\n" H
+            "3 mx postfix/lmtp[4]: D1B2C3D4E5: to=<cy@dom.test>, relay=mx[private/dovecot-lmtp], "
+            "delay=1, dsn=2.0.0, status=sent (250 2.0.0 <cy@dom.test> S1:R3 Saved)\n";
+        feed(d, lines);
+        is_str(R(),
+               "D1B2C3D4E5 received ext@ext.test->bob@dom.test [-|dom.test] 100 (250 2.0.0 "
+               "<bob@dom.test> S1 Saved) note: sieve: fileinto action: stored mail into mailbox "
+               "'Junk'\n"
+               "D1B2C3D4E5 received ext@ext.test->amy@dom.test [-|dom.test] 100 (250 2.0.0 "
+               "<amy@dom.test> S1:R2 Saved)\n"
+               "D1B2C3D4E5 received ext@ext.test->cy@dom.test [-|dom.test] 100 (250 2.0.0 "
+               "<cy@dom.test> S1:R3 Saved) note: sieve: redirect action: forwarded to "
+               "<z@remote.test>; sieve: stored mail into mailbox 'INBOX'\n",
+               "Dovecot's deliveries: Sieve's fileinto and redirect noted on the row of their "
+               "session, the INBOX's plain keep not");
+        is_str(C(), "dom.test:recv+1 dom.test:size_recv+100 dom.test:recv+1 dom.test:size_recv+100 "
+                    "dom.test:recv+1 dom.test:size_recv+100 ",
+               "... Dovecot's lines count nothing");
+        feed(d, H "4 mx postfix/lmtp[4]: D1B2C3D4E5: to=<bob@dom.test>, relay=mx[private/dovecot-lmtp], "
+                  "delay=1, dsn=2.0.0, status=sent (250 2.0.0 <bob@dom.test> S1 Saved)\n");
+        ok(strstr(R(), "note") == NULL, "... a note is taken once");
+        maillog_track_free(&d);
     }
     strbuf_free(&counts);
     strbuf_free(&records);
