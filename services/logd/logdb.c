@@ -288,7 +288,25 @@ static int insert_record(struct logdb *ldb, const struct logrec *r, const struct
                 return 0;
             }
         }
-        if (!dedup || deferred || !pg)
+        if (!pg) {
+            /* no RETURNING (SQLite gathers its rows in a table of their own): a reason takes
+             * the row's id from last_insert_rowid() */
+            if (db_exec(ldb->db, NULL,
+                        INSERT_COLUMNS " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                        DB_ARGS(r->queue_id, date, r->sender, r->rcpt, r->orig_rcpt, size,
+                                r->status, f ? fid : NULL, t ? tid : NULL)) < 0)
+                return -1;
+            res->inserted++;
+            count_traffic(tr, r);
+            if (keeps_reason(r) &&
+                db_exec(ldb->db, NULL,
+                        "INSERT INTO modo_maillog_reason (maillog_id, reason)"
+                        " VALUES (last_insert_rowid(), $1)",
+                        DB_ARGS(r->reason)) < 0)
+                return -1;
+            return 0;
+        }
+        if (!dedup || deferred)
             sql = INSERT_COLUMNS " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
         else /* one round trip; a SELECT list's parameters are text unless cast */
             sql = INSERT_COLUMNS " SELECT $1::varchar, $2::timestamptz, $3::varchar, $4::varchar,"
