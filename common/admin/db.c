@@ -16,6 +16,8 @@
 #define STMT_CACHE 32
 struct cached_stmt {
     char *sql;
+    const char *given; /* the caller's last pointer to it (a literal, mostly): looked at
+                        * first, its text still compared (a buffer is reused) */
     sqlite3_stmt *st;
     unsigned long long used;
 };
@@ -188,7 +190,16 @@ static sqlite3_stmt *lite_prepare(struct db *db, const char *sql, bool *cached)
     size_t i;
 
     for (i = 0; i < STMT_CACHE; i++) {
+        if (db->cache[i].sql != NULL && db->cache[i].given == sql &&
+            strcmp(db->cache[i].sql, sql) == 0) {
+            db->cache[i].used = ++db->uses;
+            *cached = true;
+            return db->cache[i].st;
+        }
+    }
+    for (i = 0; i < STMT_CACHE; i++) {
         if (db->cache[i].sql != NULL && strcmp(db->cache[i].sql, sql) == 0) {
+            db->cache[i].given = sql;
             db->cache[i].used = ++db->uses;
             *cached = true;
             return db->cache[i].st;
@@ -207,6 +218,7 @@ static sqlite3_stmt *lite_prepare(struct db *db, const char *sql, bool *cached)
         sqlite3_finalize(slot->st);
         free(slot->sql);
         slot->sql = xstrdup(sql);
+        slot->given = sql;
         slot->st = st;
         slot->used = ++db->uses;
     }
