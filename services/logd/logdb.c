@@ -225,10 +225,20 @@ static bool keeps_reason(const struct logrec *r)
 #define INSERT_COLUMNS                                                                             \
     "INSERT INTO maillog_maillog (queue_id, date, sender, rcpt, original_rcpt, size, status,"     \
     " from_domain_id, to_domain_id)"
-/* a row not already there (--once, or a first reading without checkpoint) */
-#define DEDUP_CONDITION                                                                            \
-    " WHERE NOT EXISTS (SELECT 1 FROM maillog_maillog WHERE queue_id = $1 AND rcpt = $4 AND"       \
-    " status = $7 AND coalesce(original_rcpt, '') = coalesce($5, '') AND date = $2) RETURNING id"
+/*
+ * A row not already there (--once, or a first reading without checkpoint), found by its
+ * queue id (index modo_maillog_queue_id); a reject's, whose queue id is NOQUEUE like every
+ * reject's, by its date (Modoboa's index). An expression keeps a column's index out of
+ * SQLite's choice ("+date": the second's every row otherwise; PostgreSQL chooses by its
+ * statistics).
+ */
+#define DEDUP_MATCH(QID, DATE)                                                                     \
+    QID " = $1 AND rcpt = $4 AND status = $7 AND coalesce(original_rcpt, '') = coalesce($5, '')" \
+        " AND " DATE " = $2"
+#define DEDUP_CONDITION(QID)                                                                       \
+    " WHERE NOT EXISTS (SELECT 1 FROM maillog_maillog WHERE " DEDUP_MATCH(QID, "date")           \
+    ") RETURNING id"
+#define BY_DATE "(queue_id || '')"
 
 static int insert_record(struct logdb *ldb, const struct logrec *r, const struct namemap *ids,
                          bool dedup, struct logdb_result *res, struct namemap *tr)
@@ -236,7 +246,8 @@ static int insert_record(struct logdb *ldb, const struct logrec *r, const struct
     char date[40], size[24], fid[24], tid[24], id[24];
     const long long *f = r->from_domain ? namemap_get(ids, r->from_domain) : NULL;
     const long long *t = r->to_domain ? namemap_get(ids, r->to_domain) : NULL;
-    bool deferred = strcmp(r->status, "deferred") == 0, pg = db_is_pgsql(ldb->db);
+    bool deferred = strcmp(r->status, "deferred") == 0, pg = db_is_pgsql(ldb->db),
+         rejected = strcmp(r->queue_id, "NOQUEUE") == 0;
     const char *sql;
     struct db_result q;
     int rc;
@@ -272,12 +283,13 @@ static int insert_record(struct logdb *ldb, const struct logrec *r, const struct
             snprintf(tid, sizeof(tid), "%lld", *t);
         if (dedup && !deferred && !pg) {
             /* SQLite: looked up first (an INSERT ... SELECT reading its own table builds a
-             * temporary table each time) */
+             * temporary table each time); the parameters in the INSERT's order */
             if (db_exec(ldb->db, &q,
-                        "SELECT 1 FROM maillog_maillog WHERE queue_id = $1 AND rcpt = $2 AND"
-                        " status = $3 AND coalesce(original_rcpt, '') = $4 AND date = $5",
-                        DB_ARGS(r->queue_id, r->rcpt, r->status,
-                                r->orig_rcpt ? r->orig_rcpt : "", date)) < 0) {
+                        rejected
+                            ? "SELECT 1 FROM maillog_maillog WHERE " DEDUP_MATCH(BY_DATE, "date")
+                            : "SELECT 1 FROM maillog_maillog WHERE " DEDUP_MATCH("queue_id", "+date"),
+                        DB_ARGS(r->queue_id, date, r->sender, r->rcpt, r->orig_rcpt, size,
+                                r->status)) < 0) {
                 db_result_free(&q);
                 return -1;
             }
@@ -308,10 +320,14 @@ static int insert_record(struct logdb *ldb, const struct logrec *r, const struct
         }
         if (!dedup || deferred)
             sql = INSERT_COLUMNS " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
-        else /* one round trip; a SELECT list's parameters are text unless cast */
+        else if (rejected) /* one round trip; a SELECT list's parameters are text unless cast */
             sql = INSERT_COLUMNS " SELECT $1::varchar, $2::timestamptz, $3::varchar, $4::varchar,"
                                  " $5::varchar, $6::integer, $7::varchar, $8::integer,"
-                                 " $9::integer" DEDUP_CONDITION;
+                                 " $9::integer" DEDUP_CONDITION(BY_DATE);
+        else
+            sql = INSERT_COLUMNS " SELECT $1::varchar, $2::timestamptz, $3::varchar, $4::varchar,"
+                                 " $5::varchar, $6::integer, $7::varchar, $8::integer,"
+                                 " $9::integer" DEDUP_CONDITION("queue_id");
         rc = db_exec(ldb->db, &q, sql,
                      DB_ARGS(r->queue_id, date, r->sender, r->rcpt, r->orig_rcpt, size, r->status,
                              f ? fid : NULL, t ? tid : NULL));
