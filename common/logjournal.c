@@ -17,6 +17,7 @@ struct logjournal {
     sd_journal *j;
     char *cursor;       /* the last entry read; "" none */
     bool check_cursor;  /* opened at a cursor: the first entry may be that one */
+    bool cursor_lost;   /* ... and it was not: its entry is gone, or another journal's */
     size_t max_line;
     struct strbuf line;
     unsigned long long overlong;
@@ -57,7 +58,8 @@ struct logjournal *logjournal_open(const char *dir, const char *cursor, size_t m
     (void)sd_journal_get_fd(lj->j);
     if (cursor != NULL && cursor[0] != '\0') {
         if ((r = sd_journal_seek_cursor(lj->j, cursor)) < 0) {
-            *error_r = sd_error("the stored journal cursor", r);
+            *error_r = sd_error("the stored journal cursor (delete its row in modo_logd_state to"
+                            " read the journal from its oldest entry)", r);
             sd_journal_close(lj->j);
             free(lj);
             return NULL;
@@ -169,6 +171,7 @@ long logjournal_poll_some(struct logjournal *lj, logfollow_cb *cb, void *arg, lo
             lj->check_cursor = false;
             if (sd_journal_test_cursor(lj->j, lj->cursor) > 0)
                 continue; /* the last entry read before */
+            lj->cursor_lost = true;
         }
         read++;
         if (!field(lj->j, "MESSAGE", &msg, &msg_len))
@@ -211,6 +214,11 @@ long logjournal_poll_some(struct logjournal *lj, logfollow_cb *cb, void *arg, lo
 const char *logjournal_cursor(const struct logjournal *lj)
 {
     return lj->cursor;
+}
+
+bool logjournal_cursor_lost(const struct logjournal *lj)
+{
+    return lj->cursor_lost;
 }
 
 unsigned long long logjournal_overlong(const struct logjournal *lj)

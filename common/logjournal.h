@@ -18,6 +18,7 @@
 
 #include "logfollow.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct logjournal;
@@ -31,6 +32,9 @@ struct logjournal *logjournal_open(const char *dir, const char *cursor, size_t m
 long logjournal_poll_some(struct logjournal *lj, logfollow_cb *cb, void *arg, long max);
 /* The checkpoint to store: the cursor of the last entry read ("" if none yet). */
 const char *logjournal_cursor(const struct logjournal *lj);
+/* Opened at a cursor whose entry is not there (vacuumed, or the cursor is another
+ * journal's): reading went on from the entry nearest to it, which may have been read. */
+bool logjournal_cursor_lost(const struct logjournal *lj);
 /* Entries skipped for being longer than max_line. */
 unsigned long long logjournal_overlong(const struct logjournal *lj);
 void logjournal_close(struct logjournal **lj);

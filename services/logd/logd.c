@@ -65,6 +65,7 @@ static struct {
     bool held;           /* a commit failed: read nothing until it is made */
     bool started;
     bool first_pass;     /* no checkpoint at start: rows may be there already (a back-fill) */
+    bool cursor_lost;    /* the journal's stored cursor was not found: said */
     struct event *tick;
     struct namemap *totals; /* --once --totals: domain -> counters of what was read */
     unsigned long long lines, records, rrd_written, rrd_skipped, rrd_errors;
@@ -492,6 +493,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     L.ref = now;
     n = L.lf != NULL ? logfollow_poll_some(L.lf, on_line, NULL, (long)L.set.batch_lines)
                      : logjournal_poll_some(L.lj, on_line, NULL, (long)L.set.batch_lines);
+    if (L.lj != NULL && logjournal_cursor_lost(L.lj) && !L.cursor_lost) {
+        /* what was read may be read again: rows already there are not written twice */
+        log_warning("%s: the entry of the stored cursor is not in the journal (vacuumed, or"
+                    " the cursor is another journal's): from the entry nearest to it; rows"
+                    " already there are not written again", L.set.source);
+        L.cursor_lost = L.first_pass = true;
+    }
     if (n < 0) {
         log_error("%s: %s", L.set.source, strerror(errno));
         n = 0;

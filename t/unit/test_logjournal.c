@@ -156,6 +156,16 @@ static void test_journal(void)
     lj = logjournal_open(dir, cursor, 100, &err);
     is_str(poll(lj, 100, &n), "2026-12-01T10:01:40.000000+00:00 mx postfix/smtpd[42]: six|",
            "reopened at the cursor of five: six, nothing twice");
+    ok(!logjournal_cursor_lost(lj), "... its cursor found");
+    logjournal_close(&lj);
+
+    lj = logjournal_open(dir,
+                         "s=2055313a595342dcb51c4ffe741269c7;i=5;b=0123456789abcdef0123456789abcdef;"
+                         "m=7d0;t=5e5c2f3bf5c0;x=b3ed033ac5d031c7",
+                         100, &err);
+    poll(lj, 100, &n);
+    ok(lj != NULL && n > 0 && logjournal_cursor_lost(lj),
+       "another journal's cursor: read from the nearest entry, and said");
     logjournal_close(&lj);
 
     lj = logjournal_open(dir, "not a cursor", 100, &err);
