@@ -111,7 +111,8 @@ static int read_settings(const struct conf *conf, struct settings *s, char **err
         *error_r = strbuf_steal(&sb);
         return -1;
     }
-    if (conf_str(conf, "logd", "source")[0] != '/' && !is_journal(conf_str(conf, "logd", "source"))) {
+    if (conf_str(conf, "logd", "source")[0] != '/' &&
+        !is_journal(conf_str(conf, "logd", "source"))) {
         strbuf_printf(&sb, "%s: [logd] source: \"%s\" is neither an absolute path nor"
                            " journal or journal:DIRECTORY",
                       conf_origin(conf, "logd", "source"), conf_str(conf, "logd", "source"));
@@ -403,9 +404,10 @@ static bool source_open(void)
     return L.lf != NULL || L.lj != NULL;
 }
 
-/* The checkpoint and what was held with it; then the file from there. */
+/* The checkpoint and what was held with it; then the file (or the journal) from there. */
 static bool open_source(void)
 {
+    char *err = NULL;
     struct logdb_state st;
     int found = logdb_load(L.ldb, L.set.source, &st);
 
@@ -422,29 +424,19 @@ static bool open_source(void)
     }
     L.started = true;
     if (is_journal(L.set.source)) {
-        char *err = NULL;
         const char *dir = L.set.source[7] == ':' ? L.set.source + 8 : NULL;
         L.lj = logjournal_open(dir, found ? st.cursor : NULL, (size_t)L.set.max_line, &err);
-        if (L.lj == NULL) {
-            time_t now = time(NULL);
-            if (now - L.last_open_error >= 60) {
-                log_error("%s: %s (waiting for it)", L.set.source, err);
-                L.last_open_error = now;
-            }
-            free(err);
-        }
-    } else {
-        L.lf = logfollow_open(L.set.source, found ? &st.pos : NULL, (size_t)L.set.max_line);
-        if (L.lf == NULL) {
-            time_t now = time(NULL);
-            if (now - L.last_open_error >= 60) {
-                log_error("%s: %s (waiting for it)", L.set.source, strerror(errno));
-                L.last_open_error = now;
-            }
-        }
+    } else if ((L.lf = logfollow_open(L.set.source, found ? &st.pos : NULL,
+                                      (size_t)L.set.max_line)) == NULL) {
+        err = xstrdup(strerror(errno));
     }
     if (!source_open()) {
-        /* said above */
+        time_t now = time(NULL);
+        if (now - L.last_open_error >= 60) {
+            log_error("%s: %s (waiting for it)", L.set.source, err);
+            L.last_open_error = now;
+        }
+        free(err);
     } else if (found) {
         struct maillog_track_stats ts;
         maillog_track_stats(L.track, &ts);
