@@ -30,19 +30,19 @@ struct logdb *logdb_open(const struct conf *conf, char **error_r)
         free(ldb);
         return NULL;
     }
-    /* SQLite: the history's indexes are written in queue id order, which is random: a page
-     * cache of 32 MiB keeps them off the disk (bounded, whatever the log's size) */
+    /*
+     * SQLite:
+     *  - the history's indexes are written in queue id order, which is random: a page cache
+     *    of 32 MiB keeps them off the disk (bounded, whatever the log's size);
+     *  - a commit that a power loss takes back is read again from the checkpoint it holds:
+     *    WAL's NORMAL durability loses nothing here, and saves an fsync per commit;
+     *  - each insert inside the batch's transaction keeps a statement journal (the pages it
+     *    changes, to undo it alone): in memory, not the 4 KiB writes to a temporary file that
+     *    were nine in ten of modo-logd's system calls.
+     */
     if (!db_is_pgsql(ldb->db))
-        db_script(ldb->db, "PRAGMA cache_size = -32768");
-    /* a commit that a power loss takes back is read again from the checkpoint it holds:
-     * WAL's NORMAL durability loses nothing here, and saves an fsync per commit */
-    if (!db_is_pgsql(ldb->db))
-        db_script(ldb->db, "PRAGMA synchronous = NORMAL");
-    /* each insert inside the batch's transaction keeps a statement journal (the pages it
-     * changes, to undo it alone): in memory, not the 4 KiB writes to a temporary file that
-     * were nine in ten of modo-logd's system calls */
-    if (!db_is_pgsql(ldb->db))
-        db_script(ldb->db, "PRAGMA temp_store = MEMORY");
+        db_script(ldb->db, "PRAGMA cache_size = -32768; PRAGMA synchronous = NORMAL;"
+                           " PRAGMA temp_store = MEMORY");
     for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
         strbuf_reset(&sb);
         strbuf_printf(&sb, "SELECT 1 FROM %s WHERE 1 = 0", tables[i]);
@@ -300,25 +300,10 @@ static int insert_record(struct logdb *ldb, const struct logrec *r, const struct
                 return 0;
             }
         }
-        if (!pg) {
-            /* no RETURNING (SQLite gathers its rows in a table of their own): a reason takes
-             * the row's id from last_insert_rowid() */
-            if (db_exec(ldb->db, NULL,
-                        INSERT_COLUMNS " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                        DB_ARGS(r->queue_id, date, r->sender, r->rcpt, r->orig_rcpt, size,
-                                r->status, f ? fid : NULL, t ? tid : NULL)) < 0)
-                return -1;
-            res->inserted++;
-            count_traffic(tr, r);
-            if (keeps_reason(r) &&
-                db_exec(ldb->db, NULL,
-                        "INSERT INTO modo_maillog_reason (maillog_id, reason)"
-                        " VALUES (last_insert_rowid(), $1)",
-                        DB_ARGS(r->reason)) < 0)
-                return -1;
-            return 0;
-        }
-        if (!dedup || deferred)
+        if (!pg) /* no RETURNING (SQLite gathers its rows in a table of their own): a reason
+                  * takes the row's id from last_insert_rowid() */
+            sql = INSERT_COLUMNS " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+        else if (!dedup || deferred)
             sql = INSERT_COLUMNS " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
         else if (rejected) /* one round trip; a SELECT list's parameters are text unless cast */
             sql = INSERT_COLUMNS " SELECT $1::varchar, $2::timestamptz, $3::varchar, $4::varchar,"
@@ -328,26 +313,35 @@ static int insert_record(struct logdb *ldb, const struct logrec *r, const struct
             sql = INSERT_COLUMNS " SELECT $1::varchar, $2::timestamptz, $3::varchar, $4::varchar,"
                                  " $5::varchar, $6::integer, $7::varchar, $8::integer,"
                                  " $9::integer" DEDUP_CONDITION("queue_id");
-        rc = db_exec(ldb->db, &q, sql,
+        rc = db_exec(ldb->db, pg ? &q : NULL, sql,
                      DB_ARGS(r->queue_id, date, r->sender, r->rcpt, r->orig_rcpt, size, r->status,
                              f ? fid : NULL, t ? tid : NULL));
         if (rc < 0) {
-            db_result_free(&q);
+            if (pg)
+                db_result_free(&q);
             return -1;
         }
-        if (q.nrows == 0 || db_cell(&q, 0, 0) == NULL) { /* already there */
+        if (pg) {
+            if (q.nrows == 0 || db_cell(&q, 0, 0) == NULL) { /* already there */
+                db_result_free(&q);
+                res->duplicates++;
+                return 0;
+            }
+            snprintf(id, sizeof(id), "%s", db_cell(&q, 0, 0));
             db_result_free(&q);
-            res->duplicates++;
-            return 0;
         }
-        snprintf(id, sizeof(id), "%s", db_cell(&q, 0, 0));
-        db_result_free(&q);
         res->inserted++;
         count_traffic(tr, r);
     }
     if (keeps_reason(r) &&
-        db_exec(ldb->db, NULL, "INSERT INTO modo_maillog_reason (maillog_id, reason) VALUES ($1, $2)",
-                DB_ARGS(id, r->reason)) < 0)
+        (id[0] != '\0'
+             ? db_exec(ldb->db, NULL,
+                       "INSERT INTO modo_maillog_reason (maillog_id, reason) VALUES ($1, $2)",
+                       DB_ARGS(id, r->reason))
+             : db_exec(ldb->db, NULL,
+                       "INSERT INTO modo_maillog_reason (maillog_id, reason)"
+                       " VALUES (last_insert_rowid(), $1)",
+                       DB_ARGS(r->reason))) < 0)
         return -1;
     return 0;
 }
