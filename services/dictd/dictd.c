@@ -286,13 +286,14 @@ static void dictd_close(struct server_conn *conn)
     server_conn_set_data(conn, NULL);
 }
 
-/* At stop: a transaction still open (its commit may be on the way), or nothing received
- * yet from a client that just connected, is waited for (server.h). */
+/* At stop, every open connection is waited for (server.h: until the grace period ends).
+ * Dovecot's dict client closes its connection itself once it is back in its loop
+ * (dict_proxy_idle_timeout 0); one still open is in the middle of a delivery, between a
+ * quota lookup and the commit that follows it: closing it would lose that commit. */
 static bool dictd_busy(struct server_conn *conn)
 {
-    struct dconn *dc = server_conn_data(conn);
-
-    return dc == NULL || !dc->hello || dc->ntxns > 0;
+    (void)conn;
+    return true;
 }
 
 /* Handle one command; -1 closes the connection. */
